@@ -1,0 +1,24 @@
+"""Where the data lives: one data root, set by ``JTCSE_DATA_ROOT``.
+
+The root holds ``senteval/`` (SentEval's STS/SICK layout) and ``unsup_corpus/`` (the training
+corpus). Its default, ``../shared/data``, is relative to the working directory (the project
+root when you run ``kedro``, ``dvc`` or ``jtcse`` from there).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ROOT_VARIABLE = "JTCSE_DATA_ROOT"
+DEFAULT_DATA_ROOT = "../shared/data"
+
+
+def data_root() -> Path:
+    """The data root: ``$JTCSE_DATA_ROOT`` if set, else ``../shared/data``."""
+    return Path(os.environ.get(DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT))
+
+
+def senteval_root() -> Path:
+    """The SentEval ``downstream`` folder under the data root."""
+    return data_root() / "senteval"

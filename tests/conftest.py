@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny real BERT models built locally (no network)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.tiny_bert import build_tiny_bert
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tiny models run fastest on one thread, and the suite must not fight over the 2 cores.
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-wide BERT with a locally trained WordPiece tokenizer."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_path_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second tiny BERT with the same tokenizer but other weights (a second tower)."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert_b"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert4_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4-layer tiny BERT, for layer-spacing tests of the cross-attention."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert4"), seed=2, num_hidden_layers=4)
