@@ -1,0 +1,67 @@
+"""Kedro datasets of the project: the SentEval folder, and reports written atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+
+from jtcse.data.senteval import read_sts_tasks
+from jtcse.reports import write_json_atomic, write_text_atomic
+
+
+class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
+    """Read-only: a SentEval ``downstream`` folder loaded as one tidy STS table.
+
+    Args:
+        path: the folder holding ``STS/`` and ``SICK/``.
+        splits: read only these splits (default: all).
+    """
+
+    def __init__(self, path: str, splits: list[str] | None = None) -> None:
+        self._path = Path(path)
+        self._splits = splits
+
+    def load(self) -> pd.DataFrame:
+        return read_sts_tasks(self._path, splits=self._splits)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"SentEvalDataset({self._path}) is read-only")
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "splits": self._splits}
+
+
+class AtomicTextDataset(AbstractDataset[str, str]):
+    """A UTF-8 text file that is replaced atomically on save (never seen half-written)."""
+
+    def __init__(self, filepath: str) -> None:
+        self._filepath = Path(filepath)
+
+    def load(self) -> str:
+        return self._filepath.read_text(encoding="utf-8")
+
+    def save(self, data: str) -> None:
+        write_text_atomic(self._filepath, data)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
+class AtomicJSONDataset(AtomicTextDataset):
+    """A JSON file that is replaced atomically on save."""
+
+    def load(self) -> Any:  # type: ignore[override]
+        return json.loads(super().load())
+
+    def save(self, data: Any) -> None:  # type: ignore[override]
+        write_json_atomic(self._filepath, data)

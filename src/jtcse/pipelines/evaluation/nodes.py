@@ -1,0 +1,36 @@
+"""Nodes of the ``evaluation`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from jtcse.evaluation.sts import format_table
+from jtcse.evaluation.suite import evaluate_encoders, results_as_records
+from jtcse.tracking import log_metrics
+
+
+def evaluate_sts_encoders(
+    sts_pairs: pd.DataFrame, evaluation_params: dict[str, Any]
+) -> tuple[dict[str, dict[str, float | None]], str]:
+    """Score every encoder listed in ``evaluation.encoders`` on the STS tasks.
+
+    Args:
+        sts_pairs: the tidy STS table from ``data_preparation``.
+        evaluation_params: ``encoders`` (name -> models, pooling), ``bf16``, ``batch_size``.
+
+    Returns:
+        The scores per encoder (JSON) and the same as a Markdown table; every score is
+        logged to MLflow as ``<encoder>.<task>``.
+    """
+    results = evaluate_encoders(
+        sts_pairs,
+        evaluation_params["encoders"],
+        bf16=evaluation_params.get("bf16", False),
+        batch_size=evaluation_params.get("batch_size", 128),
+    )
+    records = results_as_records(results)
+    for name, scores in records.items():
+        log_metrics({key: value for key, value in scores.items() if value is not None}, f"{name}.")
+    return records, format_table(results) + "\n"

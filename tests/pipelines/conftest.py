@@ -1,0 +1,53 @@
+"""A temporary copy of the Kedro project on ``conf/test``: tiny model, tiny data."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from tests.senteval_fixture import write_senteval_fixture
+from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def test_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project copy whose data root holds a SentEval fixture and a small corpus, and whose
+    ``data/01_raw/tiny_bert`` is the tiny base model that ``conf/test`` names."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_ignore_local)
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "src", project / "src", ignore=shutil.ignore_patterns("*.pyc"))
+    data_root = tmp_path / "data_root"
+    write_senteval_fixture(data_root / "senteval")
+    corpus = [f"{sentence} number {index}" for index in range(6) for sentence in TINY_CORPUS]
+    corpus += ["", "too", TINY_CORPUS[0] + " number 0"]  # empty, too short, duplicate
+    (data_root / "unsup_corpus").mkdir()
+    (data_root / "unsup_corpus" / "train_all.txt").write_text("\n".join(corpus) + "\n")
+    build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
+    monkeypatch.setenv("JTCSE_DATA_ROOT", str(data_root))
+    monkeypatch.chdir(project)
+    return project
+
+
+@pytest.fixture
+def run_pipelines(test_project: Path) -> Callable[[list[str]], None]:
+    """Run named pipelines of the test project on ``conf/test``."""
+
+    def run(names: list[str]) -> None:
+        bootstrap_project(test_project)
+        with KedroSession.create(project_path=test_project, env="test") as session:
+            session.run(pipeline_names=names)
+
+    return run
+
+
+def _ignore_local(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if Path(folder).name == "local" and name != ".gitkeep"]
