@@ -1,4 +1,5 @@
-"""Kedro datasets of the project: the SentEval folder, and reports written atomically."""
+"""Kedro datasets of the project: the SentEval folder, reports and model folders written
+atomically, and the working directories of training nodes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from jtcse.data.senteval import read_sts_tasks
+from jtcse.modeling.folders import check_model_folder, copy_model_folder
 from jtcse.reports import write_json_atomic, write_text_atomic
 
 
@@ -65,3 +67,46 @@ class AtomicJSONDataset(AtomicTextDataset):
 
     def save(self, data: Any) -> None:  # type: ignore[override]
         write_json_atomic(self._filepath, data)
+
+
+class ModelFolderDataset(AbstractDataset[str, str]):
+    """A Hugging Face model folder.
+
+    ``save(source_folder)`` copies a finished model folder here atomically; ``load()`` returns
+    this folder's path (as a string, for ``from_pretrained``) after checking it is complete.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = Path(path)
+
+    def load(self) -> str:
+        return str(check_model_folder(self._path))
+
+    def save(self, data: str) -> None:
+        copy_model_folder(data, self._path)
+
+    def _exists(self) -> bool:
+        return (self._path / "config.json").is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+
+class WorkDirectoryDataset(AbstractDataset[None, Path]):
+    """Read-only: a working directory a node owns (resumable checkpoints, best snapshots).
+
+    ``load()`` creates it if needed and returns its path.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = Path(path)
+
+    def load(self) -> Path:
+        self._path.mkdir(parents=True, exist_ok=True)
+        return self._path
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"WorkDirectoryDataset({self._path}) is read-only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}

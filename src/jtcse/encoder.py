@@ -12,17 +12,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.modeling.loading import load_model_and_tokenizer, resolve_model_path
 from jtcse.modeling.pooling import check_pooling, pool
+from jtcse.modeling.twin_tower import TwinTowerModel
 
 
 @dataclass
@@ -84,32 +85,127 @@ class Encoder:
             return total
         for member in self.members:
             total += self._encode_member(member, sentences, batch_size, show_progress)
-        if normalize:
-            total /= np.maximum(np.linalg.norm(total, axis=1, keepdims=True), 1e-12)
-        return total
+        return normalize_rows(total) if normalize else total
 
     def _encode_member(
         self, member: _Member, sentences: list[str], batch_size: int, show_progress: bool
     ) -> np.ndarray:
-        # RoBERTa's 514 position embeddings hold 512 tokens; its tokenizer knows the real limit.
-        limit = min(member.model.config.max_position_embeddings, member.tokenizer.model_max_length)
-        token_ids = member.tokenizer(sentences, truncation=True, max_length=limit)["input_ids"]
-        order = np.argsort([len(ids) for ids in token_ids], kind="stable")
-        output = np.zeros((len(sentences), self.dimension), dtype=np.float32)
-        batches = range(0, len(order), batch_size)
-        with torch.inference_mode():
-            for start in tqdm(batches, desc="encode", unit="batch", disable=not show_progress):
-                rows = order[start : start + batch_size]
-                batch = member.tokenizer.pad(
-                    {"input_ids": [token_ids[row] for row in rows]}, return_tensors="pt"
-                )
-                outputs = member.model(**batch)
-                pooler_output = getattr(outputs, "pooler_output", None)
-                embeddings = pool(
-                    outputs.last_hidden_state.float(),
-                    batch["attention_mask"],
-                    self.pooling,
-                    None if pooler_output is None else pooler_output.float(),
-                )
-                output[rows] = embeddings.numpy()
-        return output
+        def embed(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            outputs = member.model(**{k: v.to(member.model.device) for k, v in batch.items()})
+            pooler_output = getattr(outputs, "pooler_output", None)
+            return pool(
+                outputs.last_hidden_state.float(),
+                batch["attention_mask"],
+                self.pooling,
+                None if pooler_output is None else pooler_output.float(),
+            )
+
+        limit = max_tokens(member.model.config.max_position_embeddings, member.tokenizer)
+        return encode_in_length_order(
+            member.tokenizer, sentences, embed, batch_size, limit, show_progress
+        )
+
+
+def encode_in_length_order(
+    tokenizer: PreTrainedTokenizerBase,
+    sentences: Sequence[str],
+    embed: Callable[[dict[str, torch.Tensor]], torch.Tensor],
+    batch_size: int,
+    max_length: int,
+    show_progress: bool = False,
+) -> np.ndarray:
+    """Tokenise once, sort by token length, and call ``embed`` on batches padded per batch.
+
+    ``embed(batch) -> [rows, dim]`` gets ``input_ids`` and ``attention_mask``; the result comes
+    back as float32 in the order of ``sentences``. Runs under ``torch.inference_mode()``.
+    """
+    token_ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
+    order = np.argsort([len(ids) for ids in token_ids], kind="stable")
+    output: np.ndarray | None = None
+    batches = range(0, len(order), batch_size)
+    with torch.inference_mode():
+        for start in tqdm(batches, desc="encode", unit="batch", disable=not show_progress):
+            rows = order[start : start + batch_size]
+            batch = tokenizer.pad(
+                {"input_ids": [token_ids[row] for row in rows]}, return_tensors="pt"
+            )
+            embeddings = embed(dict(batch)).float().cpu().numpy()
+            if output is None:
+                output = np.zeros((len(order), embeddings.shape[1]), dtype=np.float32)
+            output[rows] = embeddings
+    return output if output is not None else np.zeros((0, 0), dtype=np.float32)
+
+
+class CoupledTwinEncoder:
+    """The joint twin-tower model at inference, cross-attention on: e(x) = h1_CLS + h2_CLS.
+
+    The published protocol encodes with each tower alone (an :class:`Encoder` over both
+    folders); this coupled mode is reported beside it (METHOD.md section 1.3).
+    """
+
+    def __init__(
+        self, model: TwinTowerModel, tokenizer: PreTrainedTokenizerBase, bf16: bool = False
+    ) -> None:
+        self.model = model.eval().to(torch.bfloat16 if bf16 else torch.float32)
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def load(
+        cls,
+        tower_1: str | Path,
+        tower_2: str | Path,
+        num_cross_attention_layers: int | None = None,
+        coupling: str | None = None,
+        bf16: bool = False,
+    ) -> CoupledTwinEncoder:
+        """Couple two tower folders (they must share the tokenizer) as in joint training.
+
+        ``num_cross_attention_layers`` and ``coupling`` default to what joint training
+        recorded in the towers' ``config.json`` (key ``jtcse``).
+        """
+        tower_1, tower_2 = resolve_model_path(tower_1), resolve_model_path(tower_2)
+        recorded = getattr(AutoConfig.from_pretrained(tower_1), "jtcse", None) or {}
+        if num_cross_attention_layers is None and "num_cross_attention_layers" not in recorded:
+            raise ValueError(
+                f"{tower_1}: config.json records no jtcse coupling; pass num_cross_attention_layers"
+            )
+        model = TwinTowerModel.from_pretrained(
+            tower_1,
+            tower_2,
+            num_cross_attention_layers=recorded.get("num_cross_attention_layers")
+            if num_cross_attention_layers is None
+            else num_cross_attention_layers,
+            coupling=coupling or recorded.get("coupling", "value_swap"),
+        )
+        return cls(model, AutoTokenizer.from_pretrained(tower_1), bf16)
+
+    def encode(
+        self,
+        sentences: Sequence[str],
+        batch_size: int = 128,
+        normalize: bool = False,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        """Encode sentences into a float32 array [len(sentences), hidden] (see Encoder.encode)."""
+
+        def embed(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            device = self.model.tower_1.device
+            output = self.model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+            return output.cls_1.float() + output.cls_2.float()
+
+        limit = max_tokens(self.model.tower_1.config.max_position_embeddings, self.tokenizer)
+        vectors = encode_in_length_order(
+            self.tokenizer, list(sentences), embed, batch_size, limit, show_progress
+        )
+        return normalize_rows(vectors) if normalize else vectors
+
+
+def max_tokens(max_position_embeddings: int, tokenizer: PreTrainedTokenizerBase) -> int:
+    """The longest input in tokens: the smaller of the model's position table and the
+    tokenizer's ``model_max_length`` (RoBERTa has 514 positions but holds 512 tokens)."""
+    return min(int(max_position_embeddings), int(tokenizer.model_max_length))
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Scale every row to unit L2 norm (zero rows stay zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -57,6 +57,7 @@ from jtcse.checkpoints import (
     remove_temporary_dirs,
     write_checkpoint,
 )
+from jtcse.tracking import log_metrics
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -227,15 +228,14 @@ def epoch_permutation(num_sentences: int, seed: int, epoch: int) -> Tensor:
     return torch.randperm(num_sentences, generator=generator)
 
 
-def mlflow_metrics_logger() -> MetricsLogger:
-    """A ``log_metrics`` callable: logs to the active MLflow run; does nothing without one."""
-    import mlflow
+def mlflow_metrics_logger(prefix: str = "") -> MetricsLogger:
+    """A ``log_metrics`` callable: logs to the active MLflow run, each name prefixed with
+    ``prefix``; does nothing without an active run."""
 
-    def log_metrics(metrics: dict[str, float], step: int) -> None:
-        if mlflow.active_run() is not None:
-            mlflow.log_metrics(metrics, step=step)
+    def log(metrics: dict[str, float], step: int) -> None:
+        log_metrics(metrics, prefix, step)
 
-    return log_metrics
+    return log
 
 
 def train(
