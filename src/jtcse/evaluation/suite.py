@@ -7,8 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.encoder import Encoder
+from jtcse.encoder import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import StsResult, evaluate_sts
+
+SPEC_KEYS = {"models", "pooling", "coupled"}
 
 
 def evaluate_encoder(
@@ -17,9 +19,19 @@ def evaluate_encoder(
     pooling: str = "cls",
     bf16: bool = False,
     batch_size: int = 128,
+    coupled: bool = False,
 ) -> StsResult:
-    """Load an encoder (one model, or several summed) and evaluate it on ``table``."""
-    encoder = Encoder.load(models, pooling=pooling, bf16=bf16)
+    """Load an encoder (one model, or several summed) and evaluate it on ``table``.
+
+    With ``coupled`` the two ``models`` are jointly trained towers run together with the
+    cross-attention recorded in their config (e = h1_CLS + h2_CLS).
+    """
+    if coupled:
+        if len(models) != 2 or pooling != "cls":
+            raise ValueError("a coupled encoder needs exactly two tower folders and cls pooling")
+        encoder = CoupledTwinEncoder.load(*models, bf16=bf16)
+    else:
+        encoder = Encoder.load(models, pooling=pooling, bf16=bf16)
     return evaluate_sts(
         table, lambda sentences: encoder.encode(sentences, batch_size, show_progress=True)
     )
@@ -30,18 +42,30 @@ def evaluate_encoders(
     encoders: Mapping[str, Mapping[str, Any]],
     bf16: bool = False,
     batch_size: int = 128,
+    model_folders: Mapping[str, str] | None = None,
 ) -> dict[str, StsResult]:
-    """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls"}``."""
+    """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls", "coupled": false}``.
+
+    A model named in ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by
+    its folder; any other name is a folder, Hub id or alias.
+    """
+    model_folders = model_folders or {}
     results = {}
     for name, spec in encoders.items():
-        unknown = set(spec) - {"models", "pooling"}
+        unknown = set(spec) - SPEC_KEYS
         if unknown or "models" not in spec:
             raise ValueError(
                 f"evaluation.encoders.{name}: expected keys 'models' and optional 'pooling', "
-                f"got {sorted(spec)}"
+                f"'coupled'; got {sorted(spec)}"
             )
+        models = [model_folders.get(model, model) for model in spec["models"]]
         results[name] = evaluate_encoder(
-            table, list(spec["models"]), spec.get("pooling", "cls"), bf16, batch_size
+            table,
+            models,
+            spec.get("pooling", "cls"),
+            bf16,
+            batch_size,
+            coupled=spec.get("coupled", False),
         )
     return results
 

@@ -12,13 +12,16 @@ from jtcse.tracking import log_metrics
 
 
 def evaluate_sts_encoders(
-    sts_pairs: pd.DataFrame, evaluation_params: dict[str, Any]
+    sts_pairs: pd.DataFrame, evaluation_params: dict[str, Any], **model_folders: str
 ) -> tuple[dict[str, dict[str, float | None]], str]:
     """Score every encoder listed in ``evaluation.encoders`` on the STS tasks.
 
     Args:
         sts_pairs: the tidy STS table from ``data_preparation``.
-        evaluation_params: ``encoders`` (name -> models, pooling), ``bf16``, ``batch_size``.
+        evaluation_params: ``encoders`` (name -> models, pooling, coupled), ``bf16``,
+            ``batch_size``.
+        model_folders: the trained model folders by catalog name (``tower_1``, ...), which
+            encoder specs may name.
 
     Returns:
         The scores per encoder (JSON) and the same as a Markdown table; every score is
@@ -29,6 +32,7 @@ def evaluate_sts_encoders(
         evaluation_params["encoders"],
         bf16=evaluation_params.get("bf16", False),
         batch_size=evaluation_params.get("batch_size", 128),
+        model_folders=model_folders,
     )
     records = results_as_records(results)
     for name, scores in records.items():

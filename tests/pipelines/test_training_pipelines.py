@@ -1,0 +1,79 @@
+"""End to end: towers, joint training (TNCSE and JTCSE) and their evaluation on ``conf/test``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from jtcse.encoder import Encoder
+
+MODELS = ("tower_1", "tower_2", "tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2")
+
+
+def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipelines) -> None:
+    run_pipelines(["data_preparation", "tower_training", "jtcse_training", "evaluation"])
+
+    base = AutoModel.from_pretrained(test_project / "data/01_raw/tiny_bert")
+    for name in MODELS:
+        folder = test_project / "data/06_models" / name
+        model = AutoModel.from_pretrained(folder)  # a standard Hugging Face folder
+        AutoTokenizer.from_pretrained(folder)
+        changed = any(
+            not torch.equal(trained, original)
+            for trained, original in zip(model.parameters(), base.parameters(), strict=True)
+        )
+        assert changed, f"{name} was not trained"
+    jtcse_config = json.loads(
+        (test_project / "data/06_models/jtcse_tower_1/config.json").read_text()
+    )
+    assert jtcse_config["jtcse"]["num_cross_attention_layers"] == 1
+    tncse_config = json.loads(
+        (test_project / "data/06_models/tncse_tower_1/config.json").read_text()
+    )
+    assert tncse_config["jtcse"]["num_cross_attention_layers"] == 0
+
+    results = json.loads((test_project / "data/08_reporting/sts_results.json").read_text())
+    assert set(results) == {
+        "tiny_cls",
+        "tiny_mean",
+        "tower_1",
+        "tower_2",
+        "towers_ensemble",
+        "tncse_ensemble",
+        "jtcse_decoupled",
+        "jtcse_coupled",
+    }
+    assert results["jtcse_coupled"] != results["jtcse_decoupled"]
+
+    # The ensemble row is the sum of the two exported towers, each encoding alone.
+    sentences = ["a man is playing a guitar .", "the cat sits on the mat ."]
+    ensemble = Encoder.load(
+        [
+            test_project / "data/06_models/jtcse_tower_1",
+            test_project / "data/06_models/jtcse_tower_2",
+        ]
+    ).encode(sentences)
+    alone = sum(
+        Encoder.load(test_project / "data/06_models" / name).encode(sentences)
+        for name in ("jtcse_tower_1", "jtcse_tower_2")
+    )
+    torch.testing.assert_close(torch.from_numpy(ensemble), torch.from_numpy(alone))
+
+    mlflow.set_tracking_uri(f"sqlite:///{test_project / 'mlflow.db'}")
+    run = mlflow.search_runs(experiment_names=["jtcse"]).iloc[0]
+    for metric in (
+        "tower_1.loss",
+        "tower_2.dev_score",
+        "jtcse.ictm",
+        "jtcse.icnce_intermediate",
+        "tncse.nce",
+        "jtcse_coupled.avg",
+    ):
+        assert (
+            f"metrics.{metric}" in run.index
+            and run[f"metrics.{metric}"] == run[f"metrics.{metric}"]
+        )
