@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from jtcse.modeling.loading import load_model_and_tokenizer, resolve_model_path
+from jtcse.modeling.loading import default_device, load_model_and_tokenizer, resolve_model_path
 from jtcse.modeling.pooling import check_pooling, pool
 from jtcse.modeling.twin_tower import TwinTowerModel
 
@@ -176,7 +176,7 @@ class CoupledTwinEncoder:
             if num_cross_attention_layers is None
             else num_cross_attention_layers,
             coupling=coupling or recorded.get("coupling", "value_swap"),
-        )
+        ).to(default_device())
         return cls(model, AutoTokenizer.from_pretrained(tower_1), bf16)
 
     def encode(

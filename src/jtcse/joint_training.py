@@ -27,7 +27,7 @@ from transformers import AutoTokenizer
 from jtcse.encoder import Encoder
 from jtcse.losses import cross_info_nce, info_nce, modulus_loss
 from jtcse.modeling.folders import check_model_folder, replace_folder_atomically, save_model_folder
-from jtcse.modeling.loading import resolve_model_path
+from jtcse.modeling.loading import default_device, resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.selection import dev_scorer
 from jtcse.training import (
@@ -128,7 +128,7 @@ def train_joint(
         num_cross_attention_layers=settings.num_cross_attention_layers,
         coupling=settings.coupling,
         **dropout,
-    )
+    ).to(default_device())
     if model.tower_1.pooler is None or model.tower_2.pooler is None:
         raise ValueError("joint training needs towers with a pooler layer (the ICTM term)")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(tower_1))

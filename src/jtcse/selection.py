@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
+from jtcse.modeling.loading import default_device
 
 
 class SentenceEncoder(Protocol):
@@ -34,7 +35,7 @@ def dev_scorer(
 
     def evaluate() -> float:
         encoder = make_encoder()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(default_device().type, dtype=torch.bfloat16, enabled=bf16):
             return score_pairs(pairs, lambda sentences: encoder.encode(sentences, batch_size))[
                 DEV_KEY
             ]

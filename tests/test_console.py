@@ -1,0 +1,148 @@
+"""Tests of the ``jtcse evaluate`` command line (jtcse.console.main), run in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jtcse.console import main
+from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
+from jtcse.encoder import Encoder
+from jtcse.evaluation.sts import evaluate_sts
+from tests.senteval_fixture import write_senteval_fixture
+
+KEYS = [
+    "STS12",
+    "STS13",
+    "STS14",
+    "STS15",
+    "STS16",
+    "STSBenchmark",
+    "SICKRelatedness",
+    "avg",
+]
+
+
+@pytest.fixture(scope="module")
+def senteval_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_senteval_fixture(tmp_path_factory.mktemp("data") / "senteval")
+
+
+def _expected(senteval_root: Path, models: list[Path], pooling: str = "cls") -> dict[str, float]:
+    table = read_sts_tasks(senteval_root, splits=EVALUATION_SPLITS)
+    return evaluate_sts(table, Encoder.load(models, pooling=pooling).encode).rounded()
+
+
+def test_evaluate_prints_a_table_and_writes_json(
+    senteval_root: Path, tiny_bert_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    output = tmp_path / "reports" / "scores.json"
+
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(tiny_bert_path),
+            "--data",
+            str(senteval_root),
+            "--output",
+            str(output),
+        ]
+    )
+
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("| model | STS12 | STS13 |")
+    assert f"| {tiny_bert_path} (cls) |" in printed
+    assert f"wrote {output}" in printed
+    scores = json.loads(output.read_text())
+    assert list(scores) == KEYS
+    assert all(isinstance(value, float) and round(value, 2) == value for value in scores.values())
+    assert scores == pytest.approx(_expected(senteval_root, [tiny_bert_path]), abs=0.011)
+    assert sorted(path.name for path in output.parent.iterdir()) == ["scores.json"]
+
+
+def test_two_models_give_the_ensemble(
+    senteval_root: Path, tiny_bert_path: Path, tiny_bert_path_b: Path, tmp_path: Path
+) -> None:
+    single, pair = tmp_path / "single.json", tmp_path / "pair.json"
+    data = ["--data", str(senteval_root), "--pooling", "mean", "--batch-size", "5"]
+
+    assert main(["evaluate", "--model", str(tiny_bert_path), *data, "--output", str(single)]) == 0
+    models = ["--model", str(tiny_bert_path), "--model", str(tiny_bert_path_b)]
+    assert main(["evaluate", *models, *data, "--output", str(pair)]) == 0
+
+    ensemble = json.loads(pair.read_text())
+    expected = _expected(senteval_root, [tiny_bert_path, tiny_bert_path_b], "mean")
+    assert ensemble == pytest.approx(expected, abs=0.011)
+    assert ensemble != json.loads(single.read_text())
+
+
+def test_default_data_folder_comes_from_the_environment(
+    senteval_root: Path,
+    tiny_bert_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    monkeypatch.setenv("JTCSE_DATA_ROOT", str(senteval_root.parent))
+
+    assert main(["evaluate", "--model", str(tiny_bert_path)]) == 0
+    assert "| SICKRelatedness |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["absolute", "runs/towers/tower_1"])
+def test_missing_model_exits_2_with_a_message(
+    senteval_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    model: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = str(tmp_path / "no_such_model") if model == "absolute" else model
+    output = tmp_path / "scores.json"
+
+    code = main(
+        ["evaluate", "--model", model, "--data", str(senteval_root), "--output", str(output)]
+    )
+
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("jtcse: error: model folder not found")
+    assert model in error
+    assert not output.exists()
+
+
+def test_missing_data_folder_exits_2_with_a_message(
+    tiny_bert_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    missing = tmp_path / "no_such_senteval"
+
+    code = main(["evaluate", "--model", str(tiny_bert_path), "--data", str(missing)])
+
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("jtcse: error:")
+    assert f"{missing}: SentEval data folder not found" in error
+
+
+def test_bad_batch_size_exits_2(
+    senteval_root: Path, tiny_bert_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    args = ["--model", str(tiny_bert_path), "--data", str(senteval_root), "--batch-size", "0"]
+
+    assert main(["evaluate", *args]) == 2
+    assert "batch_size must be at least 1; got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["evaluate"], ["evaluate", "--model", "m", "--pooling", "max"], []]
+)
+def test_usage_errors_exit_through_argparse(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+
+    assert exit_info.value.code == 2
+    assert "usage: jtcse" in capsys.readouterr().err
