@@ -35,8 +35,9 @@ class _Member:
 class Encoder:
     """Sentence encoder over one model or the sum of several (an ensemble).
 
-    With ``bf16`` the models' weights are cast to bfloat16 (about 2x faster than fp32 on CPUs
-    with AMX; see ``benchmarks/eval_speed.py`` for the speed and the STS difference); pooling
+    With ``bf16`` the models' weights are cast to bfloat16 (about 3x faster than fp32 on CPUs
+    with native bfloat16; ``benchmarks/eval_speed.py`` measures the speed and the STS
+    difference); pooling
     and the returned vectors are float32.
     """
 
@@ -57,9 +58,14 @@ class Encoder:
     def load(
         cls, paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
     ) -> Encoder:
-        """Load a model folder, Hub id or alias, or a list of them (embeddings summed)."""
+        """Load a model folder, Hub id or alias, or a list of them (embeddings summed).
+
+        With ``bf16`` the models use eager attention: for short sentences it is faster in
+        bfloat16 than the fused SDPA kernel on CPU (see ``benchmarks/eval_speed.py``).
+        """
         names = [paths] if isinstance(paths, str | Path) else list(paths)
-        return cls([load_model_and_tokenizer(name) for name in names], pooling, bf16)
+        options = {"attn_implementation": "eager"} if bf16 else {}
+        return cls([load_model_and_tokenizer(name, **options) for name in names], pooling, bf16)
 
     @property
     def dimension(self) -> int:

@@ -26,6 +26,7 @@ from transformers import AutoTokenizer
 
 from jtcse.encoder import Encoder
 from jtcse.losses import cross_info_nce, info_nce, modulus_loss
+from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.folders import check_model_folder, replace_folder_atomically, save_model_folder
 from jtcse.modeling.loading import default_device, resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
@@ -51,6 +52,8 @@ class JointSettings:
         dropout: hidden and attention dropout of both towers during joint training.
         max_sentences: train on the first this many corpus sentences (None: all).
         max_length: truncation length in tokens; temperature: tau of the InfoNCE terms.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
     """
 
     num_cross_attention_layers: int = 3
@@ -63,8 +66,11 @@ class JointSettings:
     max_sentences: int | None = None
     max_length: int = 64
     temperature: float = 0.05
+    length_chunks: int = 4
 
     def __post_init__(self) -> None:
+        if self.length_chunks < 1:
+            raise ValueError(f"length_chunks must be >= 1; got {self.length_chunks}")
         if self.max_sentences is not None and self.max_sentences < 1:
             raise ValueError(f"max_sentences must be >= 1 or null; got {self.max_sentences}")
         for name in ("weight_nce", "weight_icnce", "weight_icnce_intermediate", "weight_ictm"):
@@ -137,7 +143,9 @@ def train_joint(
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         anchor_tower = int(torch.randint(1, 3, ()).item())
-        output = model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+        output = forward_in_length_chunks(
+            model, batch["input_ids"], batch["attention_mask"], settings.length_chunks
+        )
         return joint_loss(output, settings, anchor_tower)
 
     best = work_dir / "best"

@@ -107,7 +107,8 @@ def cosine_logits(
         )
     anchors_unit = F.normalize(anchors, dim=-1, eps=_NORM_EPS)
     candidates_unit = F.normalize(candidates, dim=-1, eps=_NORM_EPS)
-    logits = anchors_unit @ candidates_unit.T / temperature
+    with torch.autocast(anchors.device.type, enabled=False):  # keep the inputs' dtype
+        logits = anchors_unit @ candidates_unit.T / temperature
     if mask_diagonal:
         diagonal = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
         logits = logits.masked_fill(diagonal, torch.finfo(logits.dtype).min)

@@ -21,6 +21,7 @@ import torch
 from jtcse.augmentation import augmented_pair_collator, make_augmentation
 from jtcse.encoder import Encoder
 from jtcse.losses import info_nce
+from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.folders import check_model_folder, save_model_folder
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.selection import dev_scorer
@@ -46,6 +47,8 @@ class TowerSettings:
         augmentation_probability: per-word probability of the augmentation.
         max_length: truncation length in tokens.
         temperature: InfoNCE temperature tau.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
     """
 
     dropout: float = 0.1
@@ -56,8 +59,11 @@ class TowerSettings:
     augmentation_probability: float = 0.1
     max_length: int = 64
     temperature: float = 0.05
+    length_chunks: int = 4
 
     def __post_init__(self) -> None:
+        if self.length_chunks < 1:
+            raise ValueError(f"length_chunks must be >= 1; got {self.length_chunks}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
         if self.max_sentences is not None and self.max_sentences < 1:
@@ -113,7 +119,15 @@ def train_tower(
     )
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        cls = model(**batch).last_hidden_state[:, 0]
+        def forward(
+            input_ids: torch.Tensor, attention_mask: torch.Tensor
+        ) -> dict[str, torch.Tensor]:
+            states = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return {"cls": states[:, 0]}
+
+        cls = forward_in_length_chunks(
+            forward, batch["input_ids"], batch["attention_mask"], settings.length_chunks
+        )["cls"]
         loss = info_nce(cls, settings.temperature)
         return {"loss": loss, "nce": loss}
 

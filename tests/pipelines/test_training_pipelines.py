@@ -9,7 +9,8 @@ import mlflow
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.encoder import Encoder
+from jtcse.encoder import CoupledTwinEncoder, Encoder
+from jtcse.evaluation.sts import RESULT_KEYS
 
 MODELS = ("tower_1", "tower_2", "tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2")
 
@@ -47,7 +48,10 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         "jtcse_decoupled",
         "jtcse_coupled",
     }
-    assert results["jtcse_coupled"] != results["jtcse_decoupled"]
+    for scores in results.values():
+        assert set(scores) == {*RESULT_KEYS, "STSBenchmark-dev"}
+        assert all(-100.0 <= value <= 100.0 for value in scores.values())
+    assert "| jtcse_coupled |" in (test_project / "data/08_reporting/sts_results.md").read_text()
 
     # The ensemble row is the sum of the two exported towers, each encoding alone.
     sentences = ["a man is playing a guitar .", "the cat sits on the mat ."]
@@ -62,6 +66,11 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         for name in ("jtcse_tower_1", "jtcse_tower_2")
     )
     torch.testing.assert_close(torch.from_numpy(ensemble), torch.from_numpy(alone))
+    # The coupled row runs the towers with the recorded cross-attention: other vectors.
+    coupled = CoupledTwinEncoder.load(
+        test_project / "data/06_models/jtcse_tower_1", test_project / "data/06_models/jtcse_tower_2"
+    ).encode(sentences)
+    assert not torch.allclose(torch.from_numpy(coupled), torch.from_numpy(ensemble), atol=1e-4)
 
     mlflow.set_tracking_uri(f"sqlite:///{test_project / 'mlflow.db'}")
     run = mlflow.search_runs(experiment_names=["jtcse"]).iloc[0]

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from jtcse.data.senteval import ALL_TASKS
 
@@ -66,8 +65,11 @@ def pair_cosines(embeddings1: np.ndarray, embeddings2: np.ndarray) -> np.ndarray
 
 
 def spearman_x100(system: np.ndarray, gold: np.ndarray) -> float:
-    """Spearman's rank correlation times 100."""
-    return float(spearmanr(system, gold).statistic * 100.0)
+    """Spearman's rank correlation times 100: the Pearson correlation of the average ranks
+    (ties share their mean rank), as ``scipy.stats.spearmanr`` computes it."""
+    ranks_system = pd.Series(system).rank().to_numpy()
+    ranks_gold = pd.Series(gold).rank().to_numpy()
+    return float(np.corrcoef(ranks_system, ranks_gold)[0, 1] * 100.0)
 
 
 def score_pairs(pairs: pd.DataFrame, encode: EncodeFn) -> dict[str, float]:

