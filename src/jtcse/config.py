@@ -11,17 +11,20 @@ T = TypeVar("T")
 
 
 def build_settings(cls: type[T], values: Mapping[str, Any] | None, where: str) -> T:
-    """``cls(**values)`` for a dataclass ``cls``; unknown keys, wrong types and values the
-    dataclass refuses raise a ValueError that starts with the parameter path ``where``."""
+    """``cls(**values)`` for a dataclass ``cls``; unknown keys, wrong types (None included,
+    unless the annotation allows it) and values the dataclass refuses raise a ValueError that
+    starts with the parameter path ``where``."""
     values = dict(values or {})
     fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
     for name, value in values.items():
-        expected = _expected_types(fields[name].type)
+        expected, optional = _expected_types(fields[name].type)
         wrong_bool = isinstance(value, bool) and bool not in expected
-        if expected and value is not None and (wrong_bool or not isinstance(value, expected)):
+        wrong_none = value is None and not optional
+        wrong_type = value is not None and (wrong_bool or not isinstance(value, expected))
+        if expected and (wrong_none or wrong_type):
             raise ValueError(
                 f"{where}.{name}: expected {fields[name].type}, got {type(value).__name__} "
                 f"{value!r}"
@@ -40,13 +43,16 @@ _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _expected_types(annotation: object) -> tuple[type, ...]:
-    """Python types allowed by a simple annotation string such as ``"int | None"``."""
+def _expected_types(annotation: object) -> tuple[tuple[type, ...], bool]:
+    """Python types allowed by a simple annotation string such as ``"int | None"``, and
+    whether None is allowed; ``((), True)`` (nothing checked) for any other annotation."""
     allowed: tuple[type, ...] = ()
+    optional = False
     for part in str(annotation).replace(" ", "").split("|"):
         if part == "None":
+            optional = True
             continue
         if part not in _SIMPLE_TYPES:
-            return ()
+            return (), True
         allowed += _SIMPLE_TYPES[part]
-    return allowed
+    return allowed, optional

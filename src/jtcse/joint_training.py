@@ -76,6 +76,11 @@ class JointSettings:
         for name in ("weight_nce", "weight_icnce", "weight_icnce_intermediate", "weight_ictm"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
+        active = ["weight_nce", "weight_icnce", "weight_ictm"]
+        if self.num_cross_attention_layers > 0:  # the intermediate term exists only then
+            active.append("weight_icnce_intermediate")
+        if not any(getattr(self, name) > 0 for name in active):
+            raise ValueError(f"one of {', '.join(active)} must be > 0; they are all 0")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
 
@@ -84,6 +89,8 @@ def joint_loss(
     output: TwinTowerOutput, settings: JointSettings, anchor_tower: int
 ) -> dict[str, torch.Tensor]:
     """The terms of L (module docstring); ``anchor_tower`` a in {1, 2} is the coin's side."""
+    if anchor_tower not in (1, 2):
+        raise ValueError(f"anchor_tower must be 1 or 2; got {anchor_tower!r}")
     cls = {1: output.cls_1, 2: output.cls_2}
     intermediate = {1: output.intermediate_cls_1, 2: output.intermediate_cls_2}
     a, b = anchor_tower, 3 - anchor_tower
