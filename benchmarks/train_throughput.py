@@ -12,9 +12,11 @@ encoded twice (two dropout views, 128 rows per tower).
     sentences with a host sync (``.item()``) per sentence. Loss = InfoNCE(tower 1) +
     InfoNCE(tower 2) + cross-tower InfoNCE + modulus terms in both directions.
 (b) ``ours``: :class:`jtcse.modeling.twin_tower.TwinTowerModel` with n cross-attention
-    layers, per-batch padding (:func:`jtcse.training.sentence_collator`), bf16 autocast, the
-    vectorised losses of :mod:`jtcse.losses`: ``info_nce`` per tower, ``cross_info_nce`` on
-    the final and on the intermediate [CLS] vectors, ``modulus_loss`` in both directions.
+    layers, per-batch padding (:func:`jtcse.training.sentence_collator`) with the batch run in
+    length-sorted chunks (:func:`jtcse.modeling.chunking.forward_in_length_chunks`, as in
+    training), bf16 autocast, and the joint loss of training
+    (:func:`jtcse.joint_training.joint_loss`: ``info_nce`` per tower, ``cross_info_nce`` on
+    the final and on the intermediate [CLS] vectors, ``modulus_loss`` in both directions).
 
 After one warm-up step each, ``--steps`` measured steps per variant run interleaved (naive,
 ours, naive, ours, ...) because the machine is shared and noisy; the median step time gives
@@ -43,7 +45,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
-from jtcse.losses import cross_info_nce, info_nce, modulus_loss
+from jtcse.joint_training import JointSettings, joint_loss
+from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.loading import resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel
 from jtcse.training import sentence_collator
@@ -55,6 +58,7 @@ MAX_LENGTH = 64  # tokens
 TEMPERATURE = 0.05
 LEARNING_RATE = 1.3e-6  # published BERT-base joint-training rate (METHOD.md section 4)
 WEIGHT_DECAY = 0.01
+LENGTH_CHUNKS = JointSettings().length_chunks  # as in training
 NEGATIVE_COSINE_CONSTANT = 1e-4
 
 # A training step: (sentences, anchor tower a in {1, 2}) -> detached loss value.
@@ -146,20 +150,10 @@ def our_step(
         batch = collate(sentences)
         padded_lengths.append(int(batch["input_ids"].shape[1]))
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            output = model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
-            cls = {1: output.cls_1, 2: output.cls_2}
-            intermediate = {1: output.intermediate_cls_1, 2: output.intermediate_cls_2}
-            pooled = {1: output.pooled_1, 2: output.pooled_2}
-            a, b = anchor_tower, 3 - anchor_tower
-            loss = (
-                info_nce(cls[1], TEMPERATURE)
-                + info_nce(cls[2], TEMPERATURE)
-                + cross_info_nce(cls[a], cls[b], TEMPERATURE)
-                + modulus_loss(cls[1], cls[2], pooled[1], pooled[2])
-                + modulus_loss(cls[2], cls[1], pooled[2], pooled[1])
+            output = forward_in_length_chunks(
+                model, batch["input_ids"], batch["attention_mask"], LENGTH_CHUNKS
             )
-            if intermediate[a] is not None:
-                loss = loss + cross_info_nce(intermediate[a], intermediate[b], TEMPERATURE)
+            loss = joint_loss(output, JointSettings(), anchor_tower)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

