@@ -1,29 +1,42 @@
-"""Atomic writing of reports: a reader never sees a half-written file."""
+"""Atomic file writing: a reader never sees a half-written report or data file."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
+
+
+@contextmanager
+def open_atomic(path: Path | str, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary sibling of ``path`` for writing; when the block succeeds it is flushed,
+    fsynced and renamed onto ``path`` (``os.replace``). On an error the temporary file is
+    removed and ``path`` is left as it was. Text mode writes UTF-8 with ``\\n`` newlines; the
+    file gets the usual umask permissions."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    text_options = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+    try:
+        with open(temporary, mode, **text_options) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_text_atomic(path: Path | str, text: str) -> Path:
-    """Write ``text`` to a temporary sibling, fsync it, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; reports are for everyone to read
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` to ``path`` atomically."""
+    with open_atomic(path) as handle:
+        handle.write(text)
+    return Path(path)
 
 
 def write_json_atomic(path: Path | str, payload: object) -> Path:

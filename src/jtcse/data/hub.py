@@ -25,13 +25,13 @@ Every file is written atomically (a temporary file in the same folder, then ``os
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from jtcse.reports import open_atomic
 
 WIKI1M_REPO_ID = "princeton-nlp/datasets-for-simcse"
 WIKI1M_FILENAME = "wiki1m_for_simcse.txt"
@@ -71,27 +71,9 @@ def format_score(score: float) -> str:
     return repr(value)
 
 
-@contextmanager
-def _atomic_file(path: Path, mode: str) -> Iterator[IO[Any]]:
-    """Open ``.<name>.<pid>.tmp`` next to ``path`` for writing and move it onto ``path`` with
-    ``os.replace`` when the block succeeds, so that readers never see a partial file; on an
-    error the temporary file is removed and ``path`` is left as it was. (Plain ``open``, not
-    ``tempfile``, so the file gets the usual umask permissions rather than 0600.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text_options = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
-    try:
-        with open(temporary, mode, **text_options) as handle:
-            yield handle
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: Path, lines: Iterable[str]) -> None:
+def write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
     """Write ``lines`` (each followed by ``\\n``, UTF-8) to ``path`` atomically."""
-    with _atomic_file(Path(path), "w") as handle:
+    with open_atomic(path) as handle:
         for line in lines:
             handle.write(line + "\n")
 
@@ -105,15 +87,15 @@ def write_sts_pairs(folder: Path, name: str, pairs: Iterable[ScoredPair]) -> Non
         (clean_field(first), clean_field(second), format_score(s)) for first, second, s in pairs
     ]
     folder = Path(folder)
-    write_text_atomic(folder / f"STS.input.{name}.txt", (f"{a}\t{b}" for a, b, _ in rows))
-    write_text_atomic(folder / f"STS.gs.{name}.txt", (score for _, _, score in rows))
+    write_lines_atomic(folder / f"STS.input.{name}.txt", (f"{a}\t{b}" for a, b, _ in rows))
+    write_lines_atomic(folder / f"STS.gs.{name}.txt", (score for _, _, score in rows))
 
 
 def write_stsb_split(path: Path, pairs: Iterable[ScoredPair]) -> None:
     """Write an STS Benchmark split: no header, 7 tab-separated columns
     ``genre, file, year, id, score, sent1, sent2``; genre/file/year are ``unknown`` and the id
     is the 1-based row number, zero-padded to 4 digits."""
-    write_text_atomic(
+    write_lines_atomic(
         path,
         (
             "\t".join(
@@ -138,7 +120,7 @@ def write_sick_split(path: Path, pairs: Iterable[ScoredPair]) -> None:
         f"{index}\t{clean_field(first)}\t{clean_field(second)}\t{format_score(score)}\t"
         for index, (first, second, score) in enumerate(pairs, start=1)
     )
-    write_text_atomic(path, (SICK_HEADER, *rows))
+    write_lines_atomic(path, (SICK_HEADER, *rows))
 
 
 def download_wiki1m(target: Path) -> Path:
@@ -160,7 +142,7 @@ def download_wiki1m(target: Path) -> Path:
         repo_type="dataset",
     )
     target = Path(target)
-    with open(cached, "rb") as source, _atomic_file(target, "wb") as destination:
+    with open(cached, "rb") as source, open_atomic(target, "wb") as destination:
         shutil.copyfileobj(source, destination)
     return target
 
