@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
+from jtcse.data.senteval import read_sts_tasks
+from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import build_tiny_bert
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -33,3 +36,10 @@ def tiny_bert_path_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bert4_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 4-layer tiny BERT, for layer-spacing tests of the cross-attention."""
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert4"), seed=2, num_hidden_layers=4)
+
+
+@pytest.fixture(scope="session")
+def sts_dev(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The STS-B dev pairs of a tiny SentEval fixture (what model selection reads)."""
+    root = write_senteval_fixture(tmp_path_factory.mktemp("senteval"), pairs_per_split=8)
+    return read_sts_tasks(root, tasks=["STSBenchmark"], splits=["dev"])

@@ -6,18 +6,16 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.data.senteval import read_sts_tasks
 from jtcse.joint_training import JointSettings, joint_loss, train_joint
 from jtcse.losses import cross_info_nce, info_nce, modulus_loss
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.training import TrainingConfig
-from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS
+from tests.training_runs import CORPUS, folder_stamp, weights
 
 SENTENCES = TINY_CORPUS[:4]
 TERMS = ("nce", "icnce", "icnce_intermediate", "ictm")
@@ -185,23 +183,6 @@ def test_settings_accept_single_terms_and_no_limit():
 
 
 # --- one short real run -------------------------------------------------------------------
-
-CORPUS = TINY_CORPUS + [f"{a} {b}" for a, b in zip(TINY_CORPUS, reversed(TINY_CORPUS), strict=True)]
-
-
-@pytest.fixture(scope="module")
-def sts_dev(tmp_path_factory) -> pd.DataFrame:
-    root = write_senteval_fixture(tmp_path_factory.mktemp("senteval"), pairs_per_split=8)
-    return read_sts_tasks(root, tasks=["STSBenchmark"], splits=["dev"])
-
-
-def weights(folder: Path) -> dict[str, torch.Tensor]:
-    return AutoModel.from_pretrained(folder).state_dict()
-
-
-def folder_stamp(folder: Path) -> tuple[int, int]:
-    """Changes when the folder is replaced or its weights rewritten."""
-    return folder.stat().st_ino, (folder / "model.safetensors").stat().st_mtime_ns
 
 
 def test_train_joint_trains_saves_and_resumes(tiny_bert_path, tiny_bert_path_b, sts_dev, tmp_path):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
-from jtcse.data.senteval import read_sts_tasks
 from jtcse.tower_training import TowerSettings, train_tower
 from jtcse.training import TrainingConfig
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import TINY_CORPUS
+from tests.training_runs import CORPUS, folder_stamp, weights
 
 NUMBERED = [f"sentence {index}" for index in range(10)]
 
@@ -79,23 +74,6 @@ def test_settings_accept_valid_values():
 
 
 # --- one short real run -------------------------------------------------------------------
-
-CORPUS = TINY_CORPUS + [f"{a} {b}" for a, b in zip(TINY_CORPUS, reversed(TINY_CORPUS), strict=True)]
-
-
-@pytest.fixture(scope="module")
-def sts_dev(tmp_path_factory) -> pd.DataFrame:
-    root = write_senteval_fixture(tmp_path_factory.mktemp("senteval"), pairs_per_split=8)
-    return read_sts_tasks(root, tasks=["STSBenchmark"], splits=["dev"])
-
-
-def weights(folder: Path) -> dict[str, torch.Tensor]:
-    return AutoModel.from_pretrained(folder).state_dict()
-
-
-def folder_stamp(folder: Path) -> tuple[int, int]:
-    """Changes when the folder is replaced or its weights rewritten."""
-    return folder.stat().st_ino, (folder / "model.safetensors").stat().st_mtime_ns
 
 
 def test_train_tower_trains_saves_and_resumes(tiny_bert_path, sts_dev, tmp_path):

@@ -8,20 +8,14 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from jtcse.data.senteval import ALL_TASKS
+
 
 def test_data_preparation(test_project: Path, run_pipelines) -> None:
     run_pipelines(["data_preparation"])
 
     pairs = pd.read_parquet(test_project / "data/03_primary/sts_pairs.parquet")
-    assert set(pairs["task"]) == {
-        "STS12",
-        "STS13",
-        "STS14",
-        "STS15",
-        "STS16",
-        "STSBenchmark",
-        "SICKRelatedness",
-    }
+    assert set(pairs["task"]) == set(ALL_TASKS)
     corpus = (test_project / "data/05_model_input/training_corpus.txt").read_text().splitlines()
     statistics = json.loads((test_project / "data/08_reporting/corpus_statistics.json").read_text())
     assert len(corpus) == statistics["output"] == 40  # conf/test subsamples 40 sentences
