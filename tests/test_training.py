@@ -260,7 +260,9 @@ def test_leftover_temporary_dir_is_ignored_and_removed(fresh_model, tokenizer, t
     assert sorted(item.name for item in tmp_path.iterdir()) == ["notes.txt", "step-00000004"]
 
 
-def test_resume_with_another_config_is_refused(fresh_model, tokenizer, tmp_path):
+def test_a_checkpoint_of_another_config_is_discarded_with_a_warning(
+    fresh_model, tokenizer, tmp_path, caplog
+):
     collate = sentence_collator(tokenizer, max_length=32)
     config = small_config(max_steps=4, checkpoint_every=2)
     with pytest.raises(Interrupted):
@@ -270,36 +272,48 @@ def test_resume_with_another_config_is_refused(fresh_model, tokenizer, tmp_path)
             collate,
             simcse_loss,
             config,
-            tmp_path,
+            tmp_path / "run",
             log_metrics=interrupt_at(3),
         )
-
-    changed = dataclasses.replace(config, learning_rate=2e-3)
-    with pytest.raises(ValueError, match=r"learning_rate: checkpoint 0\.001, now 0\.002") as error:
-        train(fresh_model(), SENTENCES, collate, simcse_loss, changed, tmp_path)
-    assert str(tmp_path / "step-00000002") in str(error.value)
-    with pytest.raises(ValueError, match=r"extra_fingerprint\.base_model"):
-        train(
-            fresh_model(),
-            SENTENCES,
-            collate,
-            simcse_loss,
-            config,
-            tmp_path,
-            extra_fingerprint={"base_model": "other"},
-        )
-    with pytest.raises(ValueError, match="num_sentences: checkpoint 32, now 31"):
-        train(fresh_model(), SENTENCES[:31], collate, simcse_loss, config, tmp_path)
+    assert latest_checkpoint(tmp_path / "run").name == "step-00000002"
 
     more_logging = dataclasses.replace(config, log_every=2)  # does not change the result
-    assert (
-        train(fresh_model(), SENTENCES, collate, simcse_loss, more_logging, tmp_path).global_step
-        == 4
-    )
-    restarted = train(
-        fresh_model(), SENTENCES, collate, simcse_loss, changed, tmp_path, resume=False
-    )
-    assert restarted.global_step == 4
+    with caplog.at_level("WARNING", logger="jtcse.training"):
+        assert (
+            train(
+                fresh_model(), SENTENCES, collate, simcse_loss, more_logging, tmp_path / "run"
+            ).global_step
+            == 4
+        )
+    assert not caplog.records  # resumed, nothing discarded
+
+    changed = dataclasses.replace(config, learning_rate=2e-3)
+    model = fresh_model()
+    with caplog.at_level("WARNING", logger="jtcse.training"):
+        result = train(model, SENTENCES, collate, simcse_loss, changed, tmp_path / "run")
+    warning = caplog.records[-1].getMessage()
+    assert "learning_rate: checkpoint 0.001, now 0.002" in warning
+    assert str(tmp_path / "run" / "step-00000004") in warning
+    reference = fresh_model()
+    train(reference, SENTENCES, collate, simcse_loss, changed, tmp_path / "reference")
+    assert result.global_step == 4
+    for trained, expected in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(trained, expected)  # a full run from scratch, not a resume
+
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="jtcse.training"):
+        train(
+            fresh_model(),
+            SENTENCES[:31],
+            collate,
+            simcse_loss,
+            changed,
+            tmp_path / "run",
+            extra_fingerprint={"base_model": "other"},
+        )
+    warning = caplog.records[-1].getMessage()
+    assert "num_sentences: checkpoint 32, now 31" in warning
+    assert "extra_fingerprint.base_model" in warning
 
 
 def test_sentence_collator_pads_per_batch_and_interleaves_views(tokenizer):

@@ -15,7 +15,8 @@ only ever see a dev split: the caller's ``evaluate_fn`` must never score a test 
 Every ``checkpoint_every`` steps and at the end an atomic checkpoint (model, optimizer,
 scheduler, RNG states, data position, best score, config fingerprint) replaces the previous
 one (see :mod:`jtcse.checkpoints`); ``train(..., resume=True)`` continues from it and ends
-with the same weights as an uninterrupted run.
+with the same weights as an uninterrupted run. A checkpoint of another configuration is
+stale: it is deleted with a warning and training starts over.
 
 Frozen parts that must stay in eval mode (a distillation teacher) belong in ``loss_fn``'s
 closure, not inside ``model``: the loop calls ``model.train()``.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import numbers
 import random
@@ -62,6 +64,7 @@ from jtcse.tracking import log_metrics
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
+LOGGER = logging.getLogger(__name__)
 SCHEDULES = ("constant", "linear")
 # Config fields that change neither the trained weights nor the model selection: a checkpoint
 # made with other values of these may be resumed.
@@ -302,11 +305,12 @@ def train(
     if not resume:
         remove_checkpoints(checkpoint_dir)
     existing = latest_checkpoint(checkpoint_dir)
-    if existing is None:
+    progress = None
+    if existing is not None:
+        progress = _restore(existing, model, optimizer, scheduler, identity)
+    if progress is None:
         _seed_everything(config.seed)
         progress = _Progress()
-    else:
-        progress = _restore(existing, model, optimizer, scheduler, identity)
 
     device = parameters[0].device
     model.train()
@@ -503,7 +507,13 @@ def _restore(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     identity: dict[str, Any],
-) -> _Progress:
+) -> _Progress | None:
+    """Load a checkpoint into the model, optimizer, scheduler and RNGs and return its progress.
+
+    A checkpoint of another configuration (a changed parameter, as after editing
+    ``parameters_*.yml`` before ``dvc repro``) is stale: it is deleted, with a warning naming
+    the differences, and None is returned so that training starts over.
+    """
     objects, metadata = read_checkpoint(path)
     missing = {"model", "optimizer", "scheduler", "rng"} - objects.keys()
     if missing or "progress" not in metadata:
@@ -516,10 +526,13 @@ def _restore(
             for name in sorted(saved.keys() | identity.keys())
             if saved.get(name) != identity.get(name)
         )
-        raise ValueError(
-            f"checkpoint {path} was made with a different training configuration "
-            f"({differences}); resume with the same configuration or pass resume=False"
+        LOGGER.warning(
+            "checkpoint %s was made with a different training configuration (%s): starting over",
+            path,
+            differences,
         )
+        remove_checkpoints(path.parent)
+        return None
     model.load_state_dict(objects["model"])
     optimizer.load_state_dict(objects["optimizer"])
     scheduler.load_state_dict(objects["scheduler"])
