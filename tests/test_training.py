@@ -315,6 +315,12 @@ def test_a_checkpoint_of_another_config_is_discarded_with_a_warning(
     assert "num_sentences: checkpoint 32, now 31" in warning
     assert "extra_fingerprint.base_model" in warning
 
+    caplog.clear()
+    edited = [*SENTENCES[:30], "an edited sentence", SENTENCES[31]]  # same size, other text
+    with caplog.at_level("WARNING", logger="jtcse.training"):
+        train(fresh_model(), edited, collate, simcse_loss, changed, tmp_path / "reference")
+    assert "corpus_sha256" in caplog.records[-1].getMessage()
+
 
 def test_sentence_collator_pads_per_batch_and_interleaves_views(tokenizer):
     short, long = "a man .", "two dogs are running through a field ."

@@ -27,7 +27,12 @@ from transformers import AutoTokenizer
 from jtcse.encoder import Encoder
 from jtcse.losses import cross_info_nce, info_nce, modulus_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
-from jtcse.modeling.folders import check_model_folder, replace_folder_atomically, save_model_folder
+from jtcse.modeling.folders import (
+    check_model_folder,
+    folder_digest,
+    replace_folder_atomically,
+    save_model_folder,
+)
 from jtcse.modeling.loading import default_device, resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.selection import dev_scorer
@@ -177,6 +182,9 @@ def train_joint(
         log_metrics=mlflow_metrics_logger(f"{name}."),
         resume=resume,
         description=name,
-        extra_fingerprint={"towers": [str(tower_1), str(tower_2)], "settings": asdict(settings)},
+        extra_fingerprint={
+            "towers": [folder_digest(resolve_model_path(tower)) for tower in (tower_1, tower_2)],
+            "settings": asdict(settings),
+        },
     )
     return check_model_folder(best / "tower_1"), check_model_folder(best / "tower_2"), result

@@ -288,7 +288,7 @@ def train(
             f"warmup_steps ({config.warmup_steps}) must be smaller than the number of "
             f"training steps ({total_steps})"
         )
-    identity = _run_identity(config, len(sentences), extra_fingerprint)
+    identity = _run_identity(config, sentences, extra_fingerprint)
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
         raise ValueError("model has no parameter with requires_grad=True: nothing to train")
@@ -453,15 +453,17 @@ def _to_device(value: Any, device: torch.device) -> Any:
 
 
 def _run_identity(
-    config: TrainingConfig, num_sentences: int, extra_fingerprint: Mapping[str, Any] | None
+    config: TrainingConfig, sentences: Sequence[str], extra_fingerprint: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """What must be equal for a checkpoint to be resumed, as a JSON-normalised dict."""
+    """What must be equal for a checkpoint to be resumed, as a JSON-normalised dict: the
+    config, the corpus (size and sha256 of its text) and ``extra_fingerprint``."""
     identity = {
         name: value
         for name, value in asdict(config).items()
         if name not in RESUME_INDEPENDENT_FIELDS
     }
-    identity["num_sentences"] = num_sentences
+    identity["num_sentences"] = len(sentences)
+    identity["corpus_sha256"] = _corpus_digest(sentences)
     for name, value in (extra_fingerprint or {}).items():
         identity[f"extra_fingerprint.{name}"] = value
     try:
@@ -470,6 +472,13 @@ def _run_identity(
         raise ValueError(
             f"config and extra_fingerprint must be JSON-serialisable: {error}"
         ) from error
+
+
+def _corpus_digest(sentences: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for sentence in sentences:
+        digest.update(sentence.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def _fingerprint(identity: dict[str, Any]) -> str:

@@ -33,6 +33,9 @@ def test_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (data_root / "unsup_corpus" / "train_all.txt").write_text("\n".join(corpus) + "\n")
     build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
     monkeypatch.setenv("JTCSE_DATA_ROOT", str(data_root))
+    # An absolute URI per project: MLflow caches its store per URI string, so the relative
+    # default would keep writing to the first test project's database.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     monkeypatch.chdir(project)
     return project
 

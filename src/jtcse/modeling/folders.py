@@ -6,6 +6,7 @@ that ``AutoModel.from_pretrained`` loads.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
@@ -52,6 +53,18 @@ def copy_model_folder(source: Path | str, folder: Path | str) -> Path:
     source = Path(source)
     check_model_folder(source)
     return replace_folder_atomically(folder, lambda target: shutil.copytree(source, target))
+
+
+def folder_digest(folder: Path | str) -> str:
+    """sha256 over the names and bytes of every file in ``folder`` (what a model folder is)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            with path.open("rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
 
 
 def check_model_folder(folder: Path | str) -> Path:
