@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from jtcse.reports import write_json_atomic
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 VARIANTS = {"fp32": [], "bf16": ["--bf16"]}
@@ -143,8 +145,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_json_atomic(args.output, report)
     print(f"wrote {args.output}")
 
 

@@ -31,7 +31,6 @@ Run from the project root (a few minutes on 2 CPU cores)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -49,6 +48,7 @@ from jtcse.joint_training import JointSettings, joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.loading import resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel
+from jtcse.reports import write_json_atomic
 from jtcse.training import sentence_collator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -274,8 +274,7 @@ def main() -> None:
         },
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_json_atomic(args.output, report)
     print(f"wrote {args.output}")
 
 
