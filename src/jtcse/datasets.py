@@ -1,5 +1,5 @@
-"""Kedro datasets of the project: the SentEval folder, reports and model folders written
-atomically, and the working directories of training nodes."""
+"""Kedro datasets of the project: the SentEval folder, reports, NumPy arrays and model folders
+written atomically, and the working directories of training nodes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.folders import check_model_folder, copy_model_folder
-from jtcse.reports import write_json_atomic, write_text_atomic
+from jtcse.reports import open_atomic, write_json_atomic, write_text_atomic
 
 
 class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
@@ -67,6 +68,26 @@ class AtomicJSONDataset(AtomicTextDataset):
 
     def save(self, data: Any) -> None:  # type: ignore[override]
         write_json_atomic(self._filepath, data)
+
+
+class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
+    """A NumPy array in one ``.npy`` file (``np.save`` format), replaced atomically on save."""
+
+    def __init__(self, filepath: str) -> None:
+        self._filepath = Path(filepath)
+
+    def load(self) -> np.ndarray:
+        return np.load(self._filepath, allow_pickle=False)
+
+    def save(self, data: np.ndarray) -> None:
+        with open_atomic(self._filepath, "wb") as handle:
+            np.save(handle, np.asarray(data), allow_pickle=False)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
 
 
 class ModelFolderDataset(AbstractDataset[str, str]):

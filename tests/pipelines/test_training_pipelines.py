@@ -1,4 +1,5 @@
-"""End to end: towers, joint training (TNCSE and JTCSE) and their evaluation on ``conf/test``."""
+"""End to end: towers, joint training (TNCSE and JTCSE), distillation and their evaluation on
+``conf/test``."""
 
 from __future__ import annotations
 
@@ -6,17 +7,28 @@ import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoder import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
 
-MODELS = ("tower_1", "tower_2", "tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2")
+MODELS = (
+    "tower_1",
+    "tower_2",
+    "tncse_tower_1",
+    "tncse_tower_2",
+    "jtcse_tower_1",
+    "jtcse_tower_2",
+    "student",
+)
 
 
 def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipelines) -> None:
-    run_pipelines(["data_preparation", "tower_training", "jtcse_training", "evaluation"])
+    run_pipelines(
+        ["data_preparation", "tower_training", "jtcse_training", "distillation", "evaluation"]
+    )
 
     base = AutoModel.from_pretrained(test_project / "data/01_raw/tiny_bert")
     for name in MODELS:
@@ -36,6 +48,10 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         (test_project / "data/06_models/tncse_tower_1/config.json").read_text()
     )
     assert tncse_config["jtcse"]["num_cross_attention_layers"] == 0
+    student = test_project / "data/06_models/student"
+    assert (student / "modules.json").is_file() and (student / "1_Pooling/config.json").is_file()
+    teacher = np.load(test_project / "data/05_model_input/teacher_embeddings.npy")
+    assert teacher.shape == (16, 32)  # conf/test: max_sentences 16, tiny BERT 32 wide
 
     results = json.loads((test_project / "data/08_reporting/sts_results.json").read_text())
     assert set(results) == {
@@ -47,6 +63,7 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         "tncse_ensemble",
         "jtcse_decoupled",
         "jtcse_coupled",
+        "student",
     }
     for scores in results.values():
         assert set(scores) == {*RESULT_KEYS, "STSBenchmark-dev"}
@@ -80,6 +97,7 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         "jtcse.ictm",
         "jtcse.icnce_intermediate",
         "tncse.nce",
+        "student.l1",
         "jtcse_coupled.avg",
     ):
         assert (

@@ -7,6 +7,7 @@ that ``AutoModel.from_pretrained`` loads.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import uuid
 from collections.abc import Callable
@@ -46,6 +47,50 @@ def save_model_folder(
         tokenizer.save_pretrained(target)
 
     return replace_folder_atomically(folder, write)
+
+
+def write_sentence_transformers_config(
+    folder: Path | str, hidden_size: int, max_length: int
+) -> Path:
+    """Make a model folder also a sentence-transformers folder that pools the [CLS] vector.
+
+    Writes ``modules.json`` (Transformer, then Pooling in ``1_Pooling``),
+    ``sentence_bert_config.json`` (``max_seq_length`` = ``max_length`` tokens, no lower-casing
+    by the wrapper) and ``1_Pooling/config.json`` ([CLS] pooling of ``hidden_size``-wide
+    vectors), so ``SentenceTransformer(folder)`` encodes as :class:`jtcse.encoder.Encoder`.
+    """
+    if hidden_size < 1:
+        raise ValueError(f"hidden_size must be >= 1; got {hidden_size}")
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1; got {max_length}")
+    folder = Path(folder)
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
+    ]
+    pooling = {
+        "word_embedding_dimension": hidden_size,
+        "pooling_mode_cls_token": True,
+        "pooling_mode_mean_tokens": False,
+        "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False,
+    }
+    (folder / "1_Pooling").mkdir(parents=True, exist_ok=True)
+    for path, content in (
+        (folder / "modules.json", modules),
+        (
+            folder / "sentence_bert_config.json",
+            {"max_seq_length": max_length, "do_lower_case": False},
+        ),
+        (folder / "1_Pooling" / "config.json", pooling),
+    ):
+        path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    return folder
 
 
 def copy_model_folder(source: Path | str, folder: Path | str) -> Path:

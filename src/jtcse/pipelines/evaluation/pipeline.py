@@ -11,6 +11,7 @@ MODEL_FOLDERS = (
     "tncse_tower_2",
     "jtcse_tower_1",
     "jtcse_tower_2",
+    "student",
 )
 
 

@@ -1,0 +1,206 @@
+"""Stage 3: distil the frozen JTCSE ensemble into one tower (JTCSE-D, METHOD.md 1.4).
+
+The teacher is the decoupled ensemble t(x) = h1_CLS(x) + h2_CLS(x) (each tower alone, eval
+mode), computed once for the corpus (:func:`teacher_embeddings`). The student s(x) is the
+last-layer [CLS] of one encoder (the base model or a tower). Each sentence appears once per
+batch; with its teacher row t and student row s::
+
+    L_D = k * InfoNCE_tau([t_1, s_1, ..., t_N, s_N]) + (1 - k) * mean |s - t|
+
+(:func:`jtcse.losses.distillation_loss`). The best student on STS-B dev is kept as a standard
+Hugging Face folder that is also a sentence-transformers folder ([CLS] pooling), so it runs at
+the cost of one tower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from jtcse.encoder import Encoder
+from jtcse.losses import distillation_loss
+from jtcse.modeling.chunking import forward_in_length_chunks
+from jtcse.modeling.folders import (
+    check_model_folder,
+    replace_folder_atomically,
+    save_model_folder,
+    write_sentence_transformers_config,
+)
+from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.selection import dev_scorer
+from jtcse.training import (
+    TrainingConfig,
+    TrainingResult,
+    mlflow_metrics_logger,
+    sentence_collator,
+    train,
+)
+
+
+@dataclass(frozen=True)
+class DistillationSettings:
+    """The distillation loss and the student's inputs.
+
+    Attributes:
+        weight_contrastive: k in [0, 1], the weight of the InfoNCE term (the L1 term has 1 - k).
+        temperature: tau > 0 of the InfoNCE term.
+        max_sentences: train on the first this many corpus sentences (None: all).
+        max_length: truncation length of the student's input, in tokens.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
+        dropout: hidden and attention dropout of the student during training.
+    """
+
+    weight_contrastive: float = 0.01
+    temperature: float = 0.05
+    max_sentences: int | None = None
+    max_length: int = 64
+    length_chunks: int = 4
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight_contrastive <= 1.0:
+            raise ValueError(f"weight_contrastive must be in [0, 1]; got {self.weight_contrastive}")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0; got {self.temperature}")
+        if self.max_sentences is not None and self.max_sentences < 1:
+            raise ValueError(f"max_sentences must be >= 1 or null; got {self.max_sentences}")
+        if self.max_length < 1:
+            raise ValueError(f"max_length must be >= 1; got {self.max_length}")
+        if self.length_chunks < 1:
+            raise ValueError(f"length_chunks must be >= 1; got {self.length_chunks}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
+
+
+def teacher_embeddings(
+    tower_folders: Sequence[str | Path],
+    sentences: Sequence[str],
+    batch_size: int = 128,
+    bf16: bool = False,
+) -> np.ndarray:
+    """The frozen teacher t(x) = h1_CLS(x) + h2_CLS(x), each tower encoding alone.
+
+    Returns:
+        Float32 array ``[len(sentences), hidden]``, row i the teacher of ``sentences[i]``.
+    """
+    if not tower_folders:
+        raise ValueError("tower_folders must name at least one model folder; got none")
+    encoder = Encoder.load(list(tower_folders), pooling="cls", bf16=bf16)
+    return encoder.encode(list(sentences), batch_size).astype(np.float32, copy=False)
+
+
+def distillation_terms(
+    teacher: torch.Tensor, student: torch.Tensor, settings: DistillationSettings
+) -> dict[str, torch.Tensor]:
+    """``loss`` = L_D (module docstring) and, for logging, its two terms: ``contrastive`` the
+    InfoNCE over the interleaved rows and ``l1`` the mean absolute error (both detached)."""
+    loss = distillation_loss(teacher, student, settings.weight_contrastive, settings.temperature)
+    with torch.no_grad():
+        contrastive = distillation_loss(teacher, student, 1.0, settings.temperature)
+        l1 = distillation_loss(teacher, student, 0.0, settings.temperature)
+    return {"loss": loss, "contrastive": contrastive, "l1": l1}
+
+
+def train_student(
+    student_init: str | Path,
+    sentences: Sequence[str],
+    teacher: np.ndarray,
+    sts_pairs: pd.DataFrame,
+    settings: DistillationSettings,
+    config: TrainingConfig,
+    work_dir: Path,
+    name: str = "student",
+    resume: bool = True,
+) -> tuple[Path, TrainingResult]:
+    """Distil ``teacher`` into the student; return its best folder and the run summary.
+
+    Args:
+        student_init: folder, Hub id or alias the student starts from.
+        sentences: the training corpus; the student trains on its first
+            ``settings.max_sentences`` sentences.
+        teacher: ``[rows, hidden]`` teacher embeddings, row i for ``sentences[i]``, at least
+            one row per training sentence (see :func:`teacher_embeddings`).
+        sts_pairs: the STS table; only its STS-B dev pairs are used (model selection of the
+            student alone).
+        settings: distillation knobs; config: optimisation settings.
+        work_dir: holds ``checkpoints/`` (resumable state) and ``best/`` (best model folder,
+            also a sentence-transformers folder).
+        name: label for progress bars and MLflow metric names.
+    """
+    work_dir = Path(work_dir)
+    selected = list(sentences[: settings.max_sentences])
+    if teacher.ndim != 2 or teacher.shape[0] < len(selected):
+        raise ValueError(
+            f"teacher must be a [rows, hidden] array with a row for each of the "
+            f"{len(selected)} training sentences; got shape {teacher.shape}"
+        )
+    model, tokenizer = load_model_and_tokenizer(
+        student_init,
+        hidden_dropout_prob=settings.dropout,
+        attention_probs_dropout_prob=settings.dropout,
+    )
+    hidden_size = int(model.config.hidden_size)
+    if teacher.shape[1] != hidden_size:
+        raise ValueError(
+            f"teacher has {teacher.shape[1]} columns but the student {student_init} has "
+            f"hidden size {hidden_size}"
+        )
+    teacher = np.ascontiguousarray(teacher, dtype=np.float32)
+    teacher_tensor = torch.from_numpy(teacher).to(model.device)
+    row_of = {sentence: row for row, sentence in enumerate(selected)}
+    tokenize = sentence_collator(tokenizer, settings.max_length, views=1)
+
+    def collate(batch_sentences: list[str]) -> dict[str, torch.Tensor]:
+        batch = tokenize(batch_sentences)
+        batch["rows"] = torch.tensor([row_of[sentence] for sentence in batch_sentences])
+        return batch
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        teacher_rows = teacher_tensor[batch.pop("rows")]
+
+        def forward(
+            input_ids: torch.Tensor, attention_mask: torch.Tensor
+        ) -> dict[str, torch.Tensor]:
+            states = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return {"cls": states[:, 0]}
+
+        student_cls = forward_in_length_chunks(
+            forward, batch["input_ids"], batch["attention_mask"], settings.length_chunks
+        )["cls"]
+        return distillation_terms(teacher_rows, student_cls, settings)
+
+    best = work_dir / "best"
+
+    def save_best(score: float, step: int) -> None:
+        def write(folder: Path) -> None:
+            save_model_folder(folder, model, tokenizer)
+            write_sentence_transformers_config(folder, hidden_size, settings.max_length)
+
+        replace_folder_atomically(best, write)
+
+    result = train(
+        model,
+        selected,
+        collate,
+        loss_fn,
+        config,
+        work_dir / "checkpoints",
+        evaluate_fn=dev_scorer(sts_pairs, lambda: Encoder([(model, tokenizer)]), config.bf16),
+        save_best_fn=save_best,
+        log_metrics=mlflow_metrics_logger(f"{name}."),
+        resume=resume,
+        description=name,
+        extra_fingerprint={
+            "student_init": str(student_init),
+            "teacher": hashlib.sha256(teacher.tobytes()).hexdigest(),
+            "settings": asdict(settings),
+        },
+    )
+    return check_model_folder(best), result

@@ -1,0 +1,31 @@
+"""Wiring of the ``distillation`` pipeline."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings, train_student_node
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """``jtcse_tower_{1,2}`` + ``training_corpus`` -> ``teacher_embeddings`` -> ``student``."""
+    return pipeline(
+        [
+            node(
+                compute_teacher_embeddings,
+                ["jtcse_tower_1", "jtcse_tower_2", "training_corpus", "params:distillation"],
+                "teacher_embeddings",
+                name="compute_teacher_embeddings",
+            ),
+            node(
+                train_student_node,
+                [
+                    "training_corpus",
+                    "teacher_embeddings",
+                    "sts_pairs",
+                    "student_work",
+                    "params:distillation",
+                ],
+                "student",
+                name="train_student",
+            ),
+        ]
+    )
