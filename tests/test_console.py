@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from jtcse.console import main
@@ -146,3 +148,38 @@ def test_usage_errors_exit_through_argparse(argv: list[str], capsys: pytest.Capt
 
     assert exit_info.value.code == 2
     assert "usage: jtcse" in capsys.readouterr().err
+
+
+def test_encode_then_cosine_equals_similarity(tiny_bert_path, tmp_path, capsys):
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("a man is playing a guitar .\n\nthe cat sits on the mat .\n")
+    output = tmp_path / "vectors.npy"
+    model = ["--model", str(tiny_bert_path)]
+    assert main(["encode", *model, "--input", str(sentences), "--output", str(output)]) == 0
+    vectors = np.load(output)
+    assert vectors.shape == (2, 32) and vectors.dtype == np.float32  # the blank line is skipped
+    cosine = float(
+        vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1])
+    )
+    capsys.readouterr()
+    pair = ["a man is playing a guitar .", "the cat sits on the mat ."]
+    assert main(["similarity", *model, *pair]) == 0
+    assert float(capsys.readouterr().out) == pytest.approx(cosine, abs=1e-6)
+
+
+def test_encode_reads_standard_input_and_prints_vectors(tiny_bert_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a man is playing .\nthe cat sits .\n"))
+    assert main(["encode", "--model", str(tiny_bert_path), "--normalize"]) == 0
+    rows = np.loadtxt(io.StringIO(capsys.readouterr().out))
+    assert rows.shape == (2, 32)
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+
+
+def test_encode_with_empty_input_or_missing_model_fails_clearly(tiny_bert_path, tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    assert main(["encode", "--model", str(tiny_bert_path), "--input", str(empty)]) == 2
+    assert f"no sentences in {empty}" in capsys.readouterr().err
+    missing = tmp_path / "no_model"
+    assert main(["similarity", "--model", str(missing), "a", "b"]) == 2
+    assert str(missing) in capsys.readouterr().err

