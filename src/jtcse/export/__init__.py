@@ -1,0 +1,1 @@
+"""Export trained encoders to ONNX and encode sentences with ONNX Runtime."""
