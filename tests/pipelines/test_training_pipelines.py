@@ -13,16 +13,9 @@ from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoder import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
+from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 
-MODELS = (
-    "tower_1",
-    "tower_2",
-    "tncse_tower_1",
-    "tncse_tower_2",
-    "jtcse_tower_1",
-    "jtcse_tower_2",
-    "student",
-)
+MODELS = MODEL_FOLDERS  # every trained model folder the evaluation reads
 
 
 def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipelines) -> None:
