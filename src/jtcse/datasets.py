@@ -91,26 +91,28 @@ class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
 
 
 class ModelFolderDataset(AbstractDataset[str, str]):
-    """A Hugging Face model folder.
+    """A model folder: Hugging Face (``marker: config.json``, the default) or an ONNX export
+    (``marker: model.onnx``).
 
     ``save(source_folder)`` copies a finished model folder here atomically; ``load()`` returns
     this folder's path (as a string, for ``from_pretrained``) after checking it is complete.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, marker: str = "config.json") -> None:
         self._path = Path(path)
+        self._marker = marker
 
     def load(self) -> str:
-        return str(check_model_folder(self._path))
+        return str(check_model_folder(self._path, self._marker))
 
     def save(self, data: str) -> None:
-        copy_model_folder(data, self._path)
+        copy_model_folder(data, self._path, self._marker)
 
     def _exists(self) -> bool:
-        return (self._path / "config.json").is_file()
+        return (self._path / self._marker).is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {"path": str(self._path), "marker": self._marker}
 
 
 class WorkDirectoryDataset(AbstractDataset[None, Path]):

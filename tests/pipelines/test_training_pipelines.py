@@ -15,12 +15,20 @@ from jtcse.encoder import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
 from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 
-MODELS = MODEL_FOLDERS  # every trained model folder the evaluation reads
+# Every trained Hugging Face folder the evaluation reads (the others are ONNX exports).
+MODELS = tuple(name for name in MODEL_FOLDERS if "onnx" not in name)
 
 
 def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipelines) -> None:
     run_pipelines(
-        ["data_preparation", "tower_training", "jtcse_training", "distillation", "evaluation"]
+        [
+            "data_preparation",
+            "tower_training",
+            "jtcse_training",
+            "distillation",
+            "onnx_export",
+            "evaluation",
+        ]
     )
 
     base = AutoModel.from_pretrained(test_project / "data/01_raw/tiny_bert")
@@ -57,11 +65,23 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
         "jtcse_decoupled",
         "jtcse_coupled",
         "student",
+        "student_bf16",
+        "student_onnx",
+        "student_onnx_int8",
     }
     for scores in results.values():
         assert set(scores) == {*RESULT_KEYS, "STSBenchmark-dev"}
         assert all(-100.0 <= value <= 100.0 for value in scores.values())
     assert "| jtcse_coupled |" in (test_project / "data/08_reporting/sts_results.md").read_text()
+
+    # The ONNX exports passed their checks, and the fp32 export scores like the student.
+    for name in ("student_onnx", "student_onnx_int8"):
+        folder = test_project / "data/06_models" / name
+        assert (folder / "model.onnx").is_file() and (folder / "export_metadata.json").is_file()
+    export = json.loads((test_project / "data/08_reporting/onnx_export.json").read_text())
+    assert export["max_abs_difference"] <= export["max_abs_difference_limit"]
+    assert export["min_cosine"] >= 0.9999
+    assert abs(results["student_onnx"]["avg"] - results["student"]["avg"]) <= 0.5
 
     # The ensemble row is the sum of the two exported towers, each encoding alone.
     sentences = ["a man is playing a guitar .", "the cat sits on the mat ."]

@@ -7,10 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.encoder import CoupledTwinEncoder, Encoder
+from jtcse.api import load_encoder
+from jtcse.encoder import CoupledTwinEncoder
 from jtcse.evaluation.sts import StsResult, evaluate_sts
 
-SPEC_KEYS = {"models", "pooling", "coupled"}
+SPEC_KEYS = {"models", "pooling", "coupled", "bf16"}
 
 
 def evaluate_encoder(
@@ -21,7 +22,7 @@ def evaluate_encoder(
     batch_size: int = 128,
     coupled: bool = False,
 ) -> StsResult:
-    """Load an encoder (one model, or several summed) and evaluate it on ``table``.
+    """Load an encoder (one model, or several summed, or an ONNX export) and evaluate it.
 
     With ``coupled`` the two ``models`` are jointly trained towers run together with the
     cross-attention recorded in their config (e = h1_CLS + h2_CLS).
@@ -31,7 +32,7 @@ def evaluate_encoder(
             raise ValueError("a coupled encoder needs exactly two tower folders and cls pooling")
         encoder = CoupledTwinEncoder.load(*models, bf16=bf16)
     else:
-        encoder = Encoder.load(models, pooling=pooling, bf16=bf16)
+        encoder = load_encoder(models[0] if len(models) == 1 else models, pooling, bf16)
     return evaluate_sts(
         table, lambda sentences: encoder.encode(sentences, batch_size, show_progress=True)
     )
@@ -44,7 +45,8 @@ def evaluate_encoders(
     batch_size: int = 128,
     model_folders: Mapping[str, str] | None = None,
 ) -> dict[str, StsResult]:
-    """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls", "coupled": false}``.
+    """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls", "coupled": false,
+    "bf16": ...}`` (a spec's ``bf16`` overrides the default ``bf16``; ONNX exports need false).
 
     A model named in ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by
     its folder; any other name is a folder, Hub id or alias.
@@ -56,14 +58,14 @@ def evaluate_encoders(
         if unknown or "models" not in spec:
             raise ValueError(
                 f"evaluation.encoders.{name}: expected keys 'models' and optional 'pooling', "
-                f"'coupled'; got {sorted(spec)}"
+                f"'coupled', 'bf16'; got {sorted(spec)}"
             )
         models = [model_folders.get(model, model) for model in spec["models"]]
         results[name] = evaluate_encoder(
             table,
             models,
             spec.get("pooling", "cls"),
-            bf16,
+            spec.get("bf16", bf16),
             batch_size,
             coupled=spec.get("coupled", False),
         )

@@ -93,10 +93,10 @@ def write_sentence_transformers_config(
     return folder
 
 
-def copy_model_folder(source: Path | str, folder: Path | str) -> Path:
-    """Copy a finished model folder to ``folder``, atomically."""
+def copy_model_folder(source: Path | str, folder: Path | str, marker: str = "config.json") -> Path:
+    """Copy a finished model folder (one holding ``marker``) to ``folder``, atomically."""
     source = Path(source)
-    check_model_folder(source)
+    check_model_folder(source, marker)
     return replace_folder_atomically(folder, lambda target: shutil.copytree(source, target))
 
 
@@ -112,9 +112,10 @@ def folder_digest(folder: Path | str) -> str:
     return digest.hexdigest()
 
 
-def check_model_folder(folder: Path | str) -> Path:
-    """Return ``folder`` if it holds a ``config.json``; else raise FileNotFoundError naming it."""
+def check_model_folder(folder: Path | str, marker: str = "config.json") -> Path:
+    """Return ``folder`` if it holds ``marker`` (``config.json`` for a Hugging Face folder,
+    ``model.onnx`` for an ONNX export); else raise FileNotFoundError naming it."""
     folder = Path(folder)
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(f"{folder}: not a finished model folder (no config.json)")
+    if not (folder / marker).is_file():
+        raise FileNotFoundError(f"{folder}: not a finished model folder (no {marker})")
     return folder

@@ -12,6 +12,8 @@ MODEL_FOLDERS = (
     "jtcse_tower_1",
     "jtcse_tower_2",
     "student",
+    "student_onnx",
+    "student_onnx_int8",
 )
 
 
