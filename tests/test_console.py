@@ -183,3 +183,18 @@ def test_encode_with_empty_input_or_missing_model_fails_clearly(tiny_bert_path, 
     missing = tmp_path / "no_model"
     assert main(["similarity", "--model", str(missing), "a", "b"]) == 2
     assert str(missing) in capsys.readouterr().err
+
+
+def test_cli_accepts_an_onnx_export_and_refuses_a_non_onnx_file(tiny_bert_path, tmp_path, capsys):
+    from jtcse.export.onnx import export_onnx
+
+    onnx_path = export_onnx(tiny_bert_path, tmp_path / "onnx")
+    pair = ["a man is playing a guitar .", "the cat sits on the mat ."]
+    assert main(["similarity", "--model", str(tiny_bert_path), *pair]) == 0
+    torch_cosine = float(capsys.readouterr().out)
+    assert main(["similarity", "--model", str(onnx_path), *pair]) == 0
+    assert float(capsys.readouterr().out) == pytest.approx(torch_cosine, abs=1e-5)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    assert main(["similarity", "--model", str(garbage), *pair]) == 2
+    assert "not an ONNX model" in capsys.readouterr().err
