@@ -25,7 +25,7 @@ import torch
 
 from jtcse.encoder import Encoder
 from jtcse.losses import distillation_loss
-from jtcse.modeling.chunking import forward_in_length_chunks
+from jtcse.modeling.chunking import cls_in_length_chunks
 from jtcse.modeling.folders import (
     check_model_folder,
     replace_folder_atomically,
@@ -165,15 +165,7 @@ def train_student(
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         teacher_rows = teacher_tensor[batch.pop("rows")]
 
-        def forward(
-            input_ids: torch.Tensor, attention_mask: torch.Tensor
-        ) -> dict[str, torch.Tensor]:
-            states = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return {"cls": states[:, 0]}
-
-        student_cls = forward_in_length_chunks(
-            forward, batch["input_ids"], batch["attention_mask"], settings.length_chunks
-        )["cls"]
+        student_cls = cls_in_length_chunks(model, batch, settings.length_chunks)
         return distillation_terms(teacher_rows, student_cls, settings)
 
     best = work_dir / "best"

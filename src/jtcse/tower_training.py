@@ -21,7 +21,7 @@ import torch
 from jtcse.augmentation import augmented_pair_collator, make_augmentation
 from jtcse.encoder import Encoder
 from jtcse.losses import info_nce
-from jtcse.modeling.chunking import forward_in_length_chunks
+from jtcse.modeling.chunking import cls_in_length_chunks
 from jtcse.modeling.folders import check_model_folder, save_model_folder
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.selection import dev_scorer
@@ -119,15 +119,7 @@ def train_tower(
     )
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        def forward(
-            input_ids: torch.Tensor, attention_mask: torch.Tensor
-        ) -> dict[str, torch.Tensor]:
-            states = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return {"cls": states[:, 0]}
-
-        cls = forward_in_length_chunks(
-            forward, batch["input_ids"], batch["attention_mask"], settings.length_chunks
-        )["cls"]
+        cls = cls_in_length_chunks(model, batch, settings.length_chunks)
         loss = info_nce(cls, settings.temperature)
         return {"loss": loss, "nce": loss}
 

@@ -57,8 +57,14 @@ def export_and_check(
     thresholds, for the export report.
     """
     onnx_path = export_onnx(model_folder, Path(onnx_dir), thresholds.opset)
-    limits = {f"{name}_limit": value for name, value in asdict(thresholds).items()}
-    report = {**parity(model_folder, onnx_path, list(sentences)), **limits}
+    limits = {
+        f"{name}_limit": value for name, value in asdict(thresholds).items() if name != "opset"
+    }
+    report = {
+        **parity(model_folder, onnx_path, list(sentences)),
+        **limits,
+        "opset": thresholds.opset,
+    }
     if report["max_abs_difference"] > thresholds.max_abs_difference:
         raise ValueError(
             f"ONNX parity failed for {onnx_path}: max abs difference "

@@ -52,3 +52,18 @@ def forward_in_length_chunks(
         for name, value in as_dicts[0].items()
     }
     return merged if isinstance(outputs[0], dict) else type(outputs[0])(**merged)
+
+
+def cls_in_length_chunks(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], chunks: int
+) -> torch.Tensor:
+    """The last-layer [CLS] vectors ``[rows, hidden]`` of a standard encoder on a padded
+    ``batch``, computed with :func:`forward_in_length_chunks`."""
+
+    def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        states = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return {"cls": states[:, 0]}
+
+    return forward_in_length_chunks(forward, batch["input_ids"], batch["attention_mask"], chunks)[
+        "cls"
+    ]
