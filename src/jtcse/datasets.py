@@ -70,6 +70,26 @@ class AtomicJSONDataset(AtomicTextDataset):
         write_json_atomic(self._filepath, data)
 
 
+class AtomicCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A table in one CSV file (no index column), replaced atomically on save."""
+
+    def __init__(self, filepath: str) -> None:
+        self._filepath = Path(filepath)
+
+    def load(self) -> pd.DataFrame:
+        return pd.read_csv(self._filepath)
+
+    def save(self, data: pd.DataFrame) -> None:
+        with open_atomic(self._filepath) as handle:
+            data.to_csv(handle, index=False)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
 class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
     """A NumPy array in one ``.npy`` file (``np.save`` format), replaced atomically on save."""
 

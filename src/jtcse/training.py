@@ -144,6 +144,8 @@ class TrainingResult:
         best_step: Step at which ``best_score`` was reached.
         last_metrics: The last metrics logged for training steps (name -> value).
         dev_history: ``(step, dev score)`` of every evaluation, in order.
+        metric_history: Every training log, in order: ``{"step": step, name: value, ...}``
+            (kept across resumes, so a resumed run has the whole curve).
     """
 
     global_step: int
@@ -151,6 +153,7 @@ class TrainingResult:
     best_step: int | None
     last_metrics: dict[str, float]
     dev_history: list[tuple[int, float]]
+    metric_history: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -164,6 +167,7 @@ class _Progress:
     best_step: int | None = None
     dev_history: list[tuple[int, float]] = field(default_factory=list)
     last_metrics: dict[str, float] = field(default_factory=dict)
+    metric_history: list[dict[str, float]] = field(default_factory=list)
 
 
 def sentence_collator(
@@ -343,6 +347,7 @@ def train(
             if step % config.log_every == 0 or last:
                 progress.last_metrics = _mean_metrics(window, window_steps, step)
                 progress.last_metrics["learning_rate"] = learning_rate
+                progress.metric_history.append({"step": step, **progress.last_metrics})
                 if log_metrics is not None:
                     log_metrics(dict(progress.last_metrics), step)
                 window, window_steps = {}, 0
@@ -358,6 +363,7 @@ def train(
         best_step=progress.best_step,
         last_metrics=dict(progress.last_metrics),
         dev_history=list(progress.dev_history),
+        metric_history=list(progress.metric_history),
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from jtcse.config import build_settings
+from jtcse.curves import training_curve
 from jtcse.distillation import DistillationSettings, teacher_embeddings, train_student
 from jtcse.training import TrainingConfig
 
@@ -42,7 +43,7 @@ def train_student_node(
     sts_pairs: pd.DataFrame,
     work_dir: Path,
     stage_params: dict[str, Any],
-) -> str:
+) -> tuple[str, pd.DataFrame]:
     """Train the student tower to reproduce the teacher embeddings.
 
     Args:
@@ -53,13 +54,14 @@ def train_student_node(
         stage_params: ``student_init`` (folder, Hub id or alias), ``training`` and ``settings``.
 
     Returns:
-        The folder of the best student on STS-B dev (copied to the catalog by its dataset).
+        The folder of the best student on STS-B dev (copied to the catalog by its dataset) and
+        its training curve (:func:`jtcse.curves.training_curve`).
     """
     config = build_settings(TrainingConfig, stage_params["training"], "distillation.training")
     settings = build_settings(
         DistillationSettings, stage_params.get("settings"), "distillation.settings"
     )
-    best, _ = train_student(
+    best, result = train_student(
         stage_params["student_init"],
         training_corpus.splitlines(),
         teacher,
@@ -69,4 +71,4 @@ def train_student_node(
         work_dir,
         name="student",
     )
-    return str(best)
+    return str(best), training_curve(result)

@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "student_work",
                     "params:distillation",
                 ],
-                "student",
+                ["student", "student_training_curve"],
                 name="train_student",
             ),
         ]

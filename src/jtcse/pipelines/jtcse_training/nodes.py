@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from jtcse.config import build_settings
+from jtcse.curves import training_curve
 from jtcse.joint_training import JointSettings, train_joint
 from jtcse.training import TrainingConfig
 
@@ -20,7 +21,7 @@ def train_joint_node(
     work_dir: Path,
     stage_params: dict[str, Any],
     run_name: str,
-) -> tuple[str, str]:
+) -> tuple[str, str, pd.DataFrame]:
     """Jointly train the two towers as the run ``jtcse_training.runs.<run_name>`` says.
 
     Args:
@@ -33,7 +34,8 @@ def train_joint_node(
         run_name: ``tncse`` (no cross-attention) or ``jtcse``.
 
     Returns:
-        The best tower folders on the STS-B dev score of the decoupled ensemble.
+        The best tower folders on the STS-B dev score of the decoupled ensemble, and the
+        run's training curve (:func:`jtcse.curves.training_curve`).
     """
     where = f"jtcse_training.runs.{run_name}"
     run = stage_params["runs"][run_name]
@@ -45,7 +47,7 @@ def train_joint_node(
         {**stage_params.get("settings", {}), **run.get("settings", {})},
         where + ".settings",
     )
-    best_1, best_2, _ = train_joint(
+    best_1, best_2, result = train_joint(
         tower_1,
         tower_2,
         training_corpus.splitlines(),
@@ -55,4 +57,4 @@ def train_joint_node(
         work_dir,
         name=run_name,
     )
-    return str(best_1), str(best_2)
+    return str(best_1), str(best_2), training_curve(result)

@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     f"{run}_work",
                     "params:jtcse_training",
                 ],
-                [f"{run}_tower_1", f"{run}_tower_2"],
+                [f"{run}_tower_1", f"{run}_tower_2", f"{run}_training_curve"],
                 name=f"train_{run}",
             )
             for run in RUNS

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from jtcse.config import build_settings
+from jtcse.curves import training_curve
 from jtcse.tower_training import TowerSettings, train_tower
 from jtcse.training import TrainingConfig
 
@@ -18,7 +19,7 @@ def train_tower_node(
     work_dir: Path,
     stage_params: dict[str, Any],
     tower_name: str,
-) -> str:
+) -> tuple[str, pd.DataFrame]:
     """Train the tower ``tower_name`` of ``tower_training.towers``.
 
     Args:
@@ -30,7 +31,8 @@ def train_tower_node(
         tower_name: which entry of ``towers`` to train.
 
     Returns:
-        The folder of the best tower on STS-B dev (copied to the catalog by its dataset).
+        The folder of the best tower on STS-B dev (copied to the catalog by its dataset) and
+        its training curve (:func:`jtcse.curves.training_curve`).
     """
     where = f"tower_training.towers.{tower_name}"
     tower = stage_params["towers"][tower_name]
@@ -44,7 +46,7 @@ def train_tower_node(
         {**stage_params.get("settings", {}), **tower.get("settings", {})},
         where + ".settings",
     )
-    best, _ = train_tower(
+    best, result = train_tower(
         stage_params["base_model"],
         training_corpus.splitlines(),
         sts_pairs,
@@ -53,4 +55,4 @@ def train_tower_node(
         work_dir,
         name=tower_name,
     )
-    return str(best)
+    return str(best), training_curve(result)

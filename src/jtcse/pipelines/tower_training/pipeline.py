@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 update_wrapper(partial(train_tower_node, tower_name=tower), train_tower_node),
                 ["training_corpus", "sts_pairs", f"{tower}_work", "params:tower_training"],
-                tower,
+                [tower, f"{tower}_training_curve"],
                 name=f"train_{tower}",
             )
             for tower in TOWERS
