@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Mapping
 
 
@@ -28,3 +30,31 @@ def log_artifact(path: str) -> None:
 
 def _metric_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-./" else "_" for c in name)
+
+
+def run_tags(pipeline_names: list[str] | None, env: str | None) -> dict[str, str]:
+    """Tags that say what produced a run: ``stage`` (the pipelines run), ``git_commit`` and
+    ``git_dirty`` (of the working tree, when it is a git checkout), ``dvc_stage`` (``DVC_STAGE``,
+    set by ``dvc repro``; "none" for a plain ``kedro run``) and ``kedro_env``."""
+    tags = {
+        "stage": ",".join(pipeline_names or ["__default__"]),
+        "dvc_stage": os.environ.get("DVC_STAGE", "none"),
+        "kedro_env": env or "local",
+    }
+    commit = _git("rev-parse", "HEAD")
+    if commit is not None:
+        tags["git_commit"] = commit
+        tags["git_dirty"] = str(bool(_git("status", "--porcelain", "--untracked-files=no")))
+    return tags
+
+
+def _git(*arguments: str) -> str | None:
+    """The stripped output of ``git ARGUMENTS`` in the current directory; None outside a
+    checkout or without git."""
+    try:
+        completed = subprocess.run(
+            ["git", *arguments], capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip()

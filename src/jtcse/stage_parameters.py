@@ -1,0 +1,169 @@
+"""The settings of each training stage, built from its parameters (``parameters_<stage>.yml``),
+and :func:`validate_parameters`, which checks all of them before a run trains anything.
+
+Every error is a ``ValueError`` that starts with the parameter's path, for example
+``jtcse_training.runs.jtcse.settings.num_cross_attention_layers: ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jtcse.config import build_settings
+from jtcse.distillation import DistillationSettings
+from jtcse.joint_training import JointSettings
+from jtcse.modeling.twin_tower import cross_attention_layer_indices
+from jtcse.tower_training import TowerSettings
+from jtcse.training import TrainingConfig
+
+# The keys each stage's parameters may have; anything else is a typo and is refused.
+STAGE_KEYS: dict[str, frozenset[str]] = {
+    "tower_training": frozenset({"base_model", "training", "settings", "towers", "distributed"}),
+    "jtcse_training": frozenset({"training", "settings", "runs", "distributed"}),
+    "distillation": frozenset(
+        {"student_init", "teacher_bf16", "training", "settings", "distributed"}
+    ),
+}
+_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "tower_training": ("base_model", "training", "towers"),
+    "jtcse_training": ("training", "runs"),
+    "distillation": ("student_init", "training"),
+}
+
+
+def tower_run_settings(
+    stage_params: Mapping[str, Any], tower_name: str
+) -> tuple[TrainingConfig, TowerSettings]:
+    """``tower_training``'s shared ``training``/``settings`` overridden by
+    ``towers.<tower_name>.training``/``.settings``."""
+    where = f"tower_training.towers.{tower_name}"
+    tower = _entry(stage_params.get("towers"), "tower_training.towers", tower_name)
+    return _merged_settings(stage_params, tower, where, "tower_training", TowerSettings)
+
+
+def joint_run_settings(
+    stage_params: Mapping[str, Any], run_name: str
+) -> tuple[TrainingConfig, JointSettings]:
+    """``jtcse_training``'s shared ``training``/``settings`` overridden by
+    ``runs.<run_name>.training``/``.settings``."""
+    where = f"jtcse_training.runs.{run_name}"
+    run = _entry(stage_params.get("runs"), "jtcse_training.runs", run_name)
+    return _merged_settings(stage_params, run, where, "jtcse_training", JointSettings)
+
+
+def distillation_run_settings(
+    stage_params: Mapping[str, Any],
+) -> tuple[TrainingConfig, DistillationSettings]:
+    """``distillation.training`` and ``distillation.settings``."""
+    config = build_settings(
+        TrainingConfig,
+        _section(stage_params.get("training"), "distillation.training"),
+        "distillation.training",
+    )
+    settings = build_settings(
+        DistillationSettings, stage_params.get("settings"), "distillation.settings"
+    )
+    return config, settings
+
+
+def validate_parameters(
+    parameters: Mapping[str, Any], model_depth: Callable[[str], int] | None = None
+) -> None:
+    """Check every training stage's parameters; raise a ValueError naming the first bad one.
+
+    Checks: unknown or missing keys, types and ranges (the settings classes' own checks), and
+    that each joint run's ``num_cross_attention_layers`` divides the depth of the towers
+    (the number of layers of ``tower_training.base_model``). ``model_depth(name) -> int``
+    reads that depth; the default loads the model's configuration only.
+    """
+    for stage, allowed in STAGE_KEYS.items():
+        if stage in parameters:
+            _check_keys(_section(parameters[stage], stage), stage, allowed)
+    towers = parameters.get("tower_training")
+    if towers is not None:
+        for name in _section(towers.get("towers"), "tower_training.towers"):
+            tower_run_settings(towers, name)
+    joint = parameters.get("jtcse_training")
+    if joint is not None:
+        runs = {
+            name: joint_run_settings(joint, name)[1]
+            for name in _section(joint.get("runs"), "jtcse_training.runs")
+        }
+        if towers is not None:
+            depth = (model_depth or _num_hidden_layers)(towers["base_model"])
+            for name, settings in runs.items():
+                try:
+                    cross_attention_layer_indices(depth, settings.num_cross_attention_layers)
+                except ValueError as error:
+                    raise ValueError(
+                        f"jtcse_training.runs.{name}.settings.num_cross_attention_layers: "
+                        f"{error} (the towers of {towers['base_model']!r} have {depth} layers)"
+                    ) from None
+    distillation = parameters.get("distillation")
+    if distillation is not None:
+        distillation_run_settings(distillation)
+        bf16 = distillation.get("teacher_bf16", False)
+        if not isinstance(bf16, bool):
+            raise ValueError(f"distillation.teacher_bf16: expected true or false, got {bf16!r}")
+
+
+def _merged_settings(
+    stage_params: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    where: str,
+    stage: str,
+    settings_class: type,
+) -> tuple[TrainingConfig, Any]:
+    _check_keys(overrides, where, frozenset({"training", "settings"}))
+    config = build_settings(
+        TrainingConfig,
+        {
+            **_section(stage_params.get("training"), f"{stage}.training"),
+            **_section(overrides.get("training"), f"{where}.training"),
+        },
+        f"{where}.training",
+    )
+    settings = build_settings(
+        settings_class,
+        {
+            **_section(stage_params.get("settings"), f"{stage}.settings"),
+            **_section(overrides.get("settings"), f"{where}.settings"),
+        },
+        f"{where}.settings",
+    )
+    return config, settings
+
+
+def _section(value: Any, where: str) -> Mapping[str, Any]:
+    """A mapping of parameters (None counts as empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: expected a mapping of parameters, got {value!r}")
+    return value
+
+
+def _entry(entries: Any, where: str, name: str) -> Mapping[str, Any]:
+    """The mapping ``entries[name]``, which must exist."""
+    entries = _section(entries, where)
+    if name not in entries:
+        raise ValueError(f"{where}: no entry {name!r}; there are {sorted(entries)}")
+    return _section(entries[name], f"{where}.{name}")
+
+
+def _check_keys(values: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(allowed)}")
+    missing = [key for key in _REQUIRED_KEYS.get(where, ()) if key not in values]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {missing}")
+
+
+def _num_hidden_layers(model: str) -> int:
+    from transformers import AutoConfig
+
+    from jtcse.modeling.loading import resolve_model_path
+
+    return int(AutoConfig.from_pretrained(resolve_model_path(model)).num_hidden_layers)
