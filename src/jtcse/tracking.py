@@ -1,10 +1,14 @@
-"""Log to MLflow when a run is active (kedro-mlflow opens one per ``kedro run``)."""
+"""Log to MLflow when a run is active (kedro-mlflow opens one per ``kedro run``).
+
+MLflow only records runs: where it is not installed (the library used on its own, a bare GPU
+machine) logging does nothing and training goes on."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from collections.abc import Mapping
+from types import ModuleType
 
 
 def log_metrics(metrics: Mapping[str, float], prefix: str = "", step: int | None = None) -> None:
@@ -12,9 +16,8 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "", step: int | None
 
     MLflow metric names may not contain spaces or '+', so those become '_'.
     """
-    import mlflow
-
-    if mlflow.active_run() is None:
+    mlflow = _active_mlflow()
+    if mlflow is None:
         return
     clean = {_metric_name(prefix + name): float(value) for name, value in metrics.items()}
     mlflow.log_metrics(clean, step=step)
@@ -22,10 +25,18 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "", step: int | None
 
 def log_artifact(path: str) -> None:
     """Attach a file to the active MLflow run, if any."""
-    import mlflow
-
-    if mlflow.active_run() is not None:
+    mlflow = _active_mlflow()
+    if mlflow is not None:
         mlflow.log_artifact(path)
+
+
+def _active_mlflow() -> ModuleType | None:
+    """The mlflow module when it is installed and a run is active, else None."""
+    try:
+        import mlflow
+    except ImportError:
+        return None
+    return mlflow if mlflow.active_run() is not None else None
 
 
 def _metric_name(name: str) -> str:
