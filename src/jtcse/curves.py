@@ -14,7 +14,7 @@ def training_curve(result: TrainingResult) -> pd.DataFrame:
 
     Columns: ``step``, then every logged training metric (each loss term averaged over the
     steps since the previous log, ``learning_rate``, ``grad_norm`` when clipping), then
-    ``dev_score`` (the STS-B dev Spearman in [-1, 1]). A metric not measured at a step is NaN.
+    ``dev_score`` (the STS-B dev Spearman x 100). A metric not measured at a step is NaN.
     """
     logged = pd.DataFrame(result.metric_history, columns=_columns(result))
     evaluated = pd.DataFrame(result.dev_history, columns=["step", DEV_SCORE])

@@ -1,11 +1,11 @@
-"""Kedro datasets of the project: the SentEval folder, reports, NumPy arrays and model folders
-written atomically, and the working directories of training nodes."""
+"""Kedro datasets of the project: the SentEval folder, reports, NumPy arrays, figures and model
+folders written atomically, and the working directories of training nodes."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from kedro.io import AbstractDataset, DatasetError
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.folders import check_model_folder, copy_model_folder
 from jtcse.reports import open_atomic, write_json_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
@@ -153,3 +156,30 @@ class WorkDirectoryDataset(AbstractDataset[None, Path]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
+
+
+class FigureDataset(AbstractDataset["Figure", bytes]):
+    """A matplotlib figure saved as one PNG file, replaced atomically on save.
+
+    ``save(figure)`` renders it with Agg at ``dpi`` (tight bounding box); ``load()`` returns the
+    PNG's bytes (for ``IPython.display.Image`` or an MLflow artefact).
+    """
+
+    def __init__(self, filepath: str, dpi: int = 150) -> None:
+        if dpi < 1:
+            raise ValueError(f"dpi must be at least 1; got {dpi}")
+        self._filepath = Path(filepath)
+        self._dpi = dpi
+
+    def load(self) -> bytes:
+        return self._filepath.read_bytes()
+
+    def save(self, data: Figure) -> None:
+        with open_atomic(self._filepath, "wb") as handle:
+            data.savefig(handle, format="png", dpi=self._dpi, bbox_inches="tight")
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "dpi": self._dpi}

@@ -61,8 +61,9 @@ class TwinTowerOutput:
     pooled_k: pooler output tanh(W cls_k + b); None when the tower has no pooler.
     intermediate_cls_k: [CLS] hidden state right after the attention sub-block (attention output
         projection + residual + LayerNorm) of the last cross-attention layer; None when n = 0.
-    cls_attention_mass_k: 0-dim tensor, mean attention probability on the [CLS] key over heads,
-        non-padding queries and all layers of tower k; None unless requested.
+    cls_attention_mass_k: [layers] tensor, per layer of tower k the mean attention probability
+        on the [CLS] key over heads and non-padding queries (a share in [0, 1]); None unless
+        requested.
     """
 
     cls_1: torch.Tensor
@@ -283,7 +284,7 @@ class TwinTowerModel(torch.nn.Module):
             t.pooler(h) if t.pooler is not None else None
             for t, h in zip(towers, hidden, strict=True)
         ]
-        mass = [torch.stack(m).mean() if return_attention_mass else None for m in masses]
+        mass = [torch.stack(m) if return_attention_mass else None for m in masses]
         return TwinTowerOutput(
             cls_1=hidden[0][:, 0],
             cls_2=hidden[1][:, 0],

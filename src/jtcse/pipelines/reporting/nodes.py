@@ -1,0 +1,131 @@
+"""Nodes of the ``reporting`` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from jtcse.reporting.attention import (
+    compare_cls_attention_mass,
+    recorded_coupling,
+    stsb_dev_sentences,
+)
+from jtcse.reporting.plots import plot_cls_attention_mass, plot_sts_bar_chart, plot_training_curves
+from jtcse.reporting.report import build_report
+from jtcse.tracking import log_metrics
+
+
+def plot_training_curves_node(**curves: pd.DataFrame) -> Figure:
+    """Draw the training curves of every run.
+
+    Args:
+        curves: ``<run>_training_curve`` tables by catalog name, in panel order.
+
+    Returns:
+        The figure: one panel per run (loss terms and STS-B dev score against the step).
+    """
+    return plot_training_curves(_by_run(curves))
+
+
+def plot_sts_bar_chart_node(
+    sts_results: dict[str, dict[str, float | None]], reporting_params: dict[str, Any]
+) -> Figure:
+    """Draw the STS-7 average of each encoder as a bar chart.
+
+    Args:
+        sts_results: scores per encoder from ``evaluation``.
+        reporting_params: ``sts_bar_chart.encoders`` (the bars, top to bottom; null: all).
+
+    Returns:
+        The bar chart.
+    """
+    return plot_sts_bar_chart(sts_results, reporting_params["sts_bar_chart"].get("encoders"))
+
+
+def measure_cls_attention_mass(
+    sts_pairs: pd.DataFrame,
+    tncse_tower_1: str,
+    tncse_tower_2: str,
+    jtcse_tower_1: str,
+    jtcse_tower_2: str,
+    reporting_params: dict[str, Any],
+) -> dict[str, Any]:
+    """Measure the [CLS] attention mass per layer of the TNCSE and the JTCSE tower pairs, each
+    alone and coupled with the cross-attention that JTCSE training recorded.
+
+    Args:
+        sts_pairs: the STS table; the sentences come from the STS-B dev pairs.
+        tncse_tower_1, tncse_tower_2: the towers jointly trained without cross-attention.
+        jtcse_tower_1, jtcse_tower_2: the towers jointly trained with cross-attention.
+        reporting_params: ``cls_attention_mass``: ``num_sentences``, ``batch_size``, ``bf16``.
+
+    Returns:
+        The masses per pair, mode, tower and layer (JSON); the mean over layers of each is
+        logged to MLflow as ``cls_attention_mass.<pair>.<mode>.<tower>``.
+    """
+    options = reporting_params["cls_attention_mass"]
+    num_cross_attention_layers, coupling = recorded_coupling(jtcse_tower_1)
+    result = compare_cls_attention_mass(
+        {"tncse": (tncse_tower_1, tncse_tower_2), "jtcse": (jtcse_tower_1, jtcse_tower_2)},
+        stsb_dev_sentences(sts_pairs, options["num_sentences"]),
+        num_cross_attention_layers,
+        coupling,
+        bf16=options.get("bf16", False),
+        batch_size=options.get("batch_size", 32),
+    )
+    log_metrics(
+        {
+            f"{pair}.{mode}.{tower}": sum(values) / len(values)
+            for pair, modes in result["mass"].items()
+            for mode, towers in modes.items()
+            for tower, values in towers.items()
+        },
+        "cls_attention_mass.",
+    )
+    return result
+
+
+def plot_cls_attention_mass_node(cls_attention_mass: dict[str, Any]) -> Figure:
+    """Draw the [CLS] attention mass per layer.
+
+    Args:
+        cls_attention_mass: the output of :func:`measure_cls_attention_mass`.
+
+    Returns:
+        The figure: one panel per tower, one line per pair and mode.
+    """
+    return plot_cls_attention_mass(cls_attention_mass)
+
+
+def write_report(
+    sts_results_markdown: str,
+    sts_results: dict[str, dict[str, float | None]],
+    cls_attention_mass: dict[str, Any],
+    reporting_params: dict[str, Any],
+    **curves: pd.DataFrame,
+) -> str:
+    """Write the Markdown report: the results table and every figure with its explanation.
+
+    Args:
+        sts_results_markdown: the results table from ``evaluation``.
+        sts_results: the same scores as JSON.
+        cls_attention_mass: the output of :func:`measure_cls_attention_mass`.
+        reporting_params: ``report.figure_links`` (figure -> PNG link relative to the report).
+        curves: ``<run>_training_curve`` tables by catalog name.
+
+    Returns:
+        The report (Markdown).
+    """
+    return build_report(
+        sts_results_markdown,
+        sts_results,
+        _by_run(curves),
+        cls_attention_mass,
+        reporting_params["report"]["figure_links"],
+    )
+
+
+def _by_run(curves: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {name.removesuffix("_training_curve"): curve for name, curve in curves.items()}

@@ -1,0 +1,67 @@
+"""Wiring of the ``reporting`` pipeline."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from jtcse.pipelines.reporting.nodes import (
+    measure_cls_attention_mass,
+    plot_cls_attention_mass_node,
+    plot_sts_bar_chart_node,
+    plot_training_curves_node,
+    write_report,
+)
+
+TRAINING_RUNS = ("tower_1", "tower_2", "tncse", "jtcse", "student")
+CURVES = {f"{run}_training_curve": f"{run}_training_curve" for run in TRAINING_RUNS}
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Results, training curves and trained tower pairs -> PNG figures, the [CLS] attention
+    mass (JSON) and the Markdown report."""
+    params = "params:reporting"
+    return pipeline(
+        [
+            node(
+                plot_training_curves_node,
+                CURVES,
+                "training_curves_figure",
+                name="plot_training_curves",
+            ),
+            node(
+                plot_sts_bar_chart_node,
+                ["sts_results", params],
+                "sts_bar_chart_figure",
+                name="plot_sts_bar_chart",
+            ),
+            node(
+                measure_cls_attention_mass,
+                [
+                    "sts_pairs",
+                    "tncse_tower_1",
+                    "tncse_tower_2",
+                    "jtcse_tower_1",
+                    "jtcse_tower_2",
+                    params,
+                ],
+                "cls_attention_mass",
+                name="measure_cls_attention_mass",
+            ),
+            node(
+                plot_cls_attention_mass_node,
+                "cls_attention_mass",
+                "cls_attention_mass_figure",
+                name="plot_cls_attention_mass",
+            ),
+            node(
+                write_report,
+                {
+                    "sts_results_markdown": "sts_results_markdown",
+                    "sts_results": "sts_results",
+                    "cls_attention_mass": "cls_attention_mass",
+                    "reporting_params": params,
+                }
+                | CURVES,
+                "results_report",
+                name="write_report",
+            ),
+        ]
+    )
