@@ -7,8 +7,9 @@ token too little attention (METHOD.md section 3). For layer l of tower k the mas
              A_k^(l)[h, q, 0],
 
 the attention probability (a share in [0, 1]) that query q puts on the [CLS] key. A pair is
-measured twice: each tower alone (no cross-attention, n = 0) and coupled as in joint training (:class:`~jtcse.modeling.twin_tower.TwinTowerModel` with n
-cross-attention layers). The probabilities come from the twin-tower model's own forward pass.
+measured twice: each tower alone (no cross-attention, n = 0) and coupled as in joint training
+(:class:`~jtcse.modeling.twin_tower.TwinTowerModel` with n cross-attention layers). The
+probabilities come from the twin-tower model's own forward pass.
 """
 
 from __future__ import annotations
