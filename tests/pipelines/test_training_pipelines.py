@@ -1,25 +1,37 @@
-"""End to end: towers, joint training (TNCSE and JTCSE), distillation and their evaluation on
-``conf/test``."""
+"""End to end: towers, joint training (TNCSE and JTCSE), distillation, their evaluation and the
+report (with the results notebook) on ``conf/test``."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import shutil
 from pathlib import Path
 
 import mlflow
+import nbformat
 import numpy as np
+import pandas as pd
+import pytest
 import torch
+from nbclient import NotebookClient
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoder import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
 from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
+from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS
 
 # Every trained Hugging Face folder the evaluation reads (the others are ONNX exports).
 MODELS = tuple(name for name in MODEL_FOLDERS if "onnx" not in name)
+FIGURES = ("cls_attention_mass.png", "sts_bar_chart.png", "training_curves.png")
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "results.ipynb"
 
 
-def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipelines) -> None:
+def test_tower_and_joint_training_then_evaluation(
+    test_project: Path, run_pipelines, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_pipelines(
         [
             "data_preparation",
@@ -28,6 +40,7 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
             "distillation",
             "onnx_export",
             "evaluation",
+            "reporting",
         ]
     )
 
@@ -117,3 +130,49 @@ def test_tower_and_joint_training_then_evaluation(test_project: Path, run_pipeli
             f"metrics.{metric}" in run.index
             and run[f"metrics.{metric}"] == run[f"metrics.{metric}"]
         )
+
+    # The report: every training curve, the figures as PNG files embedded in report.md, all
+    # also logged to the run as artefacts; the notebook shows them from the catalog.
+    reporting = test_project / "data/08_reporting"
+    for name in TRAINING_RUNS:
+        curve = pd.read_csv(reporting / "training_curves" / f"{name}.csv")
+        assert curve["loss"].notna().any(), name
+    report = (reporting / "report.md").read_text()
+    assert "| jtcse_coupled |" in report
+    assert sorted(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)) == list(FIGURES)
+    for figure in FIGURES:
+        assert (reporting / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    mass = json.loads((reporting / "cls_attention_mass.json").read_text())
+    assert mass["cross_attention_layers"] == [2]  # conf/test: n = 1 of 2 layers
+    shares = [
+        value
+        for modes in mass["mass"].values()
+        for towers in modes.values()
+        for values in towers.values()
+        for value in values
+    ]
+    assert len(shares) == 2 * 2 * 2 * 2 and all(0.0 < value < 1.0 for value in shares)
+    artefacts = mlflow.MlflowClient().list_artifacts(run["run_id"], "reporting")
+    assert {Path(artefact.path).name for artefact in artefacts} == {
+        *FIGURES,
+        "cls_attention_mass.json",
+        "report.md",
+    }
+
+    notebooks = test_project / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
+    notebook = nbformat.read(notebooks / NOTEBOOK.name, as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells)  # committed without outputs
+    monkeypatch.setenv("JTCSE_KEDRO_ENV", "test")
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": notebooks}}
+    ).execute()  # raises CellExecutionError when a cell fails
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output["output_type"] == "error"]
+    shown = [
+        base64.b64decode(output["data"]["image/png"])
+        for output in outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert sorted(shown) == sorted((reporting / figure).read_bytes() for figure in FIGURES)
