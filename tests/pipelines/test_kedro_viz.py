@@ -1,0 +1,215 @@
+"""``kedro viz build`` makes a static site of every registered pipeline that headless Chromium
+(Debian's ``chromium``) renders: the flowchart holds each node, dataset and parameter of the
+registered pipelines, and its screenshot is kept as ``kedro-viz.png`` in ``$JTCSE_TEST_ARTIFACTS``
+(default ``test-artifacts/``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kedro.framework.startup import bootstrap_project
+from PIL import Image
+
+from jtcse.pipeline_registry import register_pipelines
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WINDOW = (1600, 1000)  # the screenshot's width and height in pixels
+# Set before the app starts, so that the flowchart is not covered by the feature-hint pop-up and
+# shows each element's own name; then the app opens on every pipeline, element type expanded.
+OPEN_FLOWCHART_PAGE = """<!DOCTYPE html>
+<script>
+localStorage.setItem("KedroViz", JSON.stringify({showFeatureHints: false, isPrettyName: false}));
+location.replace("./?pid=__default__&types=nodes,datasets,parameters&expandAllPipelines=true");
+</script>
+"""
+
+
+@dataclass(frozen=True)
+class FlowchartNode:
+    """One element drawn in the flowchart: its kedro-viz id, full name, type and visible label."""
+
+    node_id: str
+    full_name: str
+    node_type: str
+    label: str
+
+
+class FlowchartParser(HTMLParser):
+    """The ``<g class="pipeline-node">`` groups of a rendered kedro-viz page with their labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[FlowchartNode] = []
+        self._node: dict[str, str] | None = None
+        self._label: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        classes = attributes.get("class", "").split()
+        if tag == "g" and "pipeline-node" in classes:
+            self._node = attributes
+        elif tag == "text" and "pipeline-node__text" in classes and self._node is not None:
+            self._label = []
+
+    def handle_data(self, data: str) -> None:
+        if self._label is not None:
+            self._label.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "text" and self._label is not None and self._node is not None:
+            self.nodes.append(
+                FlowchartNode(
+                    node_id=self._node["data-id"],
+                    full_name=self._node["data-node-fullname"],
+                    node_type=self._node["data-node-type"],
+                    label="".join(self._label),
+                )
+            )
+            self._node = self._label = None
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves a folder without logging each request to stderr."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def find_chromium() -> str:
+    """The path of Debian's ``chromium``; the calling test fails (not skips) without it."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(
+            "Debian's chromium is not installed: install it with `apt-get install -y chromium` "
+            "(.ci/run does this) to render the kedro-viz site."
+        )
+    return path
+
+
+@pytest.fixture
+def viz_site(test_project: Path, tmp_path: Path) -> Path:
+    """The folder that ``kedro viz build`` writes for the test project, offline and without
+    telemetry."""
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # kedro-telemetry's user id file
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "viz", "build"],
+        cwd=test_project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    site = test_project / "build"
+    # `kedro viz build` exits with 0 and only prints a message when it fails.
+    assert (site / "api" / "main").is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    (site / "open-flowchart.html").write_text(OPEN_FLOWCHART_PAGE)
+    return site
+
+
+@pytest.fixture
+def site_url(viz_site: Path) -> Iterator[str]:
+    """The site served over http on a free localhost port (the app fetches ``api/``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=viz_site))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def screenshot_path() -> Path:
+    """``kedro-viz.png`` in ``$JTCSE_TEST_ARTIFACTS`` or ``test-artifacts/``, old copy removed."""
+    folder = Path(os.environ.get("JTCSE_TEST_ARTIFACTS") or PROJECT_ROOT / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kedro-viz.png"
+    path.unlink(missing_ok=True)
+    return path
+
+
+def render(chromium: str, url: str, screenshot: Path, profile: Path) -> str:
+    """The DOM of ``url`` after its scripts ran, with a screenshot of the window written to
+    ``screenshot``; every host but localhost fails to resolve, so nothing leaves the machine."""
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        # 10 s of page time: the layout, the zoom and the fade-in transitions all finish.
+        "--virtual-time-budget=10000",
+        # Draw every compositor stage before the screenshot, so it shows the finished frame.
+        "--run-all-compositor-stages-before-draw",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+        url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    return result.stdout
+
+
+def test_kedro_viz_build_renders_every_pipeline_element(
+    test_project: Path, viz_site: Path, site_url: str, screenshot_path: Path
+) -> None:
+    chromium = find_chromium()
+    # Without KEDRO_DISABLE_TELEMETRY the site would load Heap analytics from its CDN.
+    assert "heapanalytics" not in (viz_site / "index.html").read_text()
+    dom = render(
+        chromium, f"{site_url}/open-flowchart.html", screenshot_path, test_project / "chromium"
+    )
+    parser = FlowchartParser()
+    parser.feed(dom)
+    drawn = parser.nodes
+
+    bootstrap_project(test_project)
+    everything = register_pipelines()["__default__"]
+    assert {node.full_name for node in drawn if node.node_type == "task"} == {
+        node.name for node in everything.nodes
+    }
+    data_and_parameters = {node.full_name for node in drawn if node.node_type != "task"}
+    assert data_and_parameters == set(everything.datasets())
+    assert any(node.node_type == "parameters" for node in drawn)
+    # Each element's visible label is the name kedro-viz gives it in its api/main.
+    api_names = {
+        node["id"]: node["name"]
+        for node in json.loads((viz_site / "api" / "main").read_text())["nodes"]
+    }
+    assert {node.node_id: node.label for node in drawn} == {
+        node.node_id: api_names[node.node_id] for node in drawn
+    }
+
+    with Image.open(screenshot_path) as image:
+        assert image.format == "PNG"
+        assert image.size == WINDOW
+        pixels = np.asarray(image.convert("RGB"))
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 1
+    # The flowchart pane (right of the sidebar) is drawn on, not only its background colour.
+    height, width, _ = pixels.shape
+    pane = pixels[height // 10 : height * 3 // 4, width * 9 // 20 : width * 19 // 20].reshape(-1, 3)
+    colours, counts = np.unique(pane, axis=0, return_counts=True)
+    background = colours[counts.argmax()]
+    assert np.any(pane != background, axis=1).mean() > 0.01
