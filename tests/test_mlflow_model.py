@@ -22,6 +22,7 @@ SENTENCES = ["a man is playing a guitar .", "a dog runs in the park ."]
 def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the default artifact root is relative to the cwd
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("encoder-model")  # not an experiment id left by an earlier test
     yield
     mlflow.set_tracking_uri(None)
 

@@ -94,6 +94,10 @@ def _broken(edit) -> dict:
             r"^distillation\.teacher_bf16: expected true or false",
         ),
         (lambda p: p["distillation"].pop("student_init"), r"^distillation: missing key"),
+        (
+            lambda p: p["jtcse_training"].update(distributed={"num_processes": 0}),
+            r"^jtcse_training\.distributed: ",
+        ),
         (lambda p: p.update(jtcse_training=[1]), r"^jtcse_training: expected a mapping"),
     ],
 )

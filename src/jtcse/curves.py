@@ -12,9 +12,10 @@ DEV_SCORE = "dev_score"
 def training_curve(result: TrainingResult) -> pd.DataFrame:
     """One row per step that logged training metrics or was evaluated on the dev split.
 
-    Columns: ``step``, then every logged training metric (each loss term averaged over the
-    steps since the previous log, ``learning_rate``, ``grad_norm`` when clipping), then
-    ``dev_score`` (the STS-B dev Spearman x 100). A metric not measured at a step is NaN.
+    Columns: ``step``, ``loss``, then the other logged training metrics in name order (each
+    loss term averaged over the steps since the previous log, ``learning_rate``,
+    ``grad_norm`` when clipping), then ``dev_score`` (the STS-B dev Spearman x 100). A metric
+    not measured at a step is NaN. The order does not depend on whether the run resumed.
     """
     logged = pd.DataFrame(result.metric_history, columns=_columns(result))
     evaluated = pd.DataFrame(result.dev_history, columns=["step", DEV_SCORE])
@@ -26,6 +27,5 @@ def training_curve(result: TrainingResult) -> pd.DataFrame:
 
 
 def _columns(result: TrainingResult) -> list[str]:
-    names = dict.fromkeys(name for row in result.metric_history for name in row)
-    names.pop("step", None)
-    return ["step", *names]
+    names = {name for row in result.metric_history for name in row} - {"step", "loss"}
+    return ["step", "loss", *sorted(names)]

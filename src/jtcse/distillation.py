@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from jtcse import distributed
 from jtcse.encoder import Encoder
 from jtcse.losses import distillation_loss
 from jtcse.modeling.chunking import cls_in_length_chunks
@@ -35,6 +36,7 @@ from jtcse.modeling.folders import (
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.selection import dev_scorer
 from jtcse.training import (
+    LossFunction,
     TrainingConfig,
     TrainingResult,
     mlflow_metrics_logger,
@@ -108,6 +110,24 @@ def distillation_terms(
     return {"loss": loss, "contrastive": contrastive, "l1": l1}
 
 
+def student_loss(teacher: torch.Tensor, settings: DistillationSettings) -> LossFunction:
+    """The ``loss_fn`` of distillation: :func:`distillation_terms` of the whole global batch.
+
+    ``batch["rows"]`` holds the teacher row of each sentence of the batch; the student's
+    [CLS] rows and these row numbers of every process are gathered
+    (:func:`jtcse.distributed.gather_with_local_gradient`), so the InfoNCE negatives and the
+    L1 mean run over the same rows as in one process.
+    """
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        rows = distributed.gather_with_local_gradient(batch.pop("rows"))
+        student_cls = cls_in_length_chunks(model, batch, settings.length_chunks)
+        student_cls = distributed.gather_with_local_gradient(student_cls)
+        return distillation_terms(teacher[rows], student_cls, settings)
+
+    return loss_fn
+
+
 def train_student(
     student_init: str | Path,
     sentences: Sequence[str],
@@ -133,8 +153,11 @@ def train_student(
         work_dir: holds ``checkpoints/`` (resumable state) and ``best/`` (best model folder,
             also a sentence-transformers folder).
         name: label for progress bars and MLflow metric names.
+
+    Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
     """
     work_dir = Path(work_dir)
+    distributed.init_from_environment()  # before loading: selects this process's GPU
     selected = list(sentences[: settings.max_sentences])
     if teacher.ndim != 2 or teacher.shape[0] < len(selected):
         raise ValueError(
@@ -162,12 +185,6 @@ def train_student(
         batch["rows"] = torch.tensor([row_of[sentence] for sentence in batch_sentences])
         return batch
 
-    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        teacher_rows = teacher_tensor[batch.pop("rows")]
-
-        student_cls = cls_in_length_chunks(model, batch, settings.length_chunks)
-        return distillation_terms(teacher_rows, student_cls, settings)
-
     best = work_dir / "best"
 
     def save_best(score: float, step: int) -> None:
@@ -181,7 +198,7 @@ def train_student(
         model,
         selected,
         collate,
-        loss_fn,
+        student_loss(teacher_tensor, settings),
         config,
         work_dir / "checkpoints",
         evaluate_fn=dev_scorer(sts_pairs, lambda: Encoder([(model, tokenizer)]), config.bf16),
@@ -195,4 +212,4 @@ def train_student(
             "settings": asdict(settings),
         },
     )
-    return check_model_folder(best), result
+    return (check_model_folder(best) if distributed.is_main_process() else best), result

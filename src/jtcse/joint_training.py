@@ -17,13 +17,14 @@ encoding alone (the published protocol). Both towers are saved as standard model
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import pandas as pd
 import torch
 from transformers import AutoTokenizer
 
+from jtcse import distributed
 from jtcse.encoder import Encoder
 from jtcse.losses import cross_info_nce, info_nce, modulus_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
@@ -37,6 +38,7 @@ from jtcse.modeling.loading import default_device, resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.selection import dev_scorer
 from jtcse.training import (
+    LossFunction,
     TrainingConfig,
     TrainingResult,
     mlflow_metrics_logger,
@@ -120,6 +122,35 @@ def joint_loss(
     return {"loss": total, **terms}
 
 
+def joint_training_loss(settings: JointSettings) -> LossFunction:
+    """The ``loss_fn`` of joint training: :func:`joint_loss` of the whole global batch.
+
+    The coin picks the anchor tower from the global torch RNG; in a multi-process run rank 0
+    draws it and every rank uses that side. The twin-tower outputs of every process are
+    gathered (:func:`jtcse.distributed.gather_with_local_gradient`), so every term, the
+    modulus term included, sees the same rows as in one process.
+    """
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        anchor_tower = distributed.broadcast_object(int(torch.randint(1, 3, ()).item()))
+        output = forward_in_length_chunks(
+            model, batch["input_ids"], batch["attention_mask"], settings.length_chunks
+        )
+        return joint_loss(_gather_output(output), settings, anchor_tower)
+
+    return loss_fn
+
+
+def _gather_output(output: TwinTowerOutput) -> TwinTowerOutput:
+    """Every process's rows of each per-row tensor of ``output`` (identity in one process)."""
+    rows = {
+        field.name: distributed.gather_with_local_gradient(getattr(output, field.name))
+        for field in fields(output)
+        if getattr(output, field.name) is not None and getattr(output, field.name).dim() > 0
+    }
+    return replace(output, **rows)
+
+
 def train_joint(
     tower_1: str | Path,
     tower_2: str | Path,
@@ -133,9 +164,11 @@ def train_joint(
 ) -> tuple[Path, Path, TrainingResult]:
     """Train two towers jointly; return the best tower folders and the run summary.
 
-    ``work_dir`` holds ``checkpoints/`` and ``best/tower_1``, ``best/tower_2``.
+    ``work_dir`` holds ``checkpoints/`` and ``best/tower_1``, ``best/tower_2``. Runs on the
+    process group of ``torchrun`` when there is one (rank 0 writes the folders).
     """
     work_dir = Path(work_dir)
+    distributed.init_from_environment()  # before loading: selects this process's GPU
     dropout = {
         "hidden_dropout_prob": settings.dropout,
         "attention_probs_dropout_prob": settings.dropout,
@@ -153,13 +186,6 @@ def train_joint(
     for tower in (model.tower_1, model.tower_2):
         tower.config.jtcse = {"stage": name, **asdict(settings)}
 
-    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        anchor_tower = int(torch.randint(1, 3, ()).item())
-        output = forward_in_length_chunks(
-            model, batch["input_ids"], batch["attention_mask"], settings.length_chunks
-        )
-        return joint_loss(output, settings, anchor_tower)
-
     best = work_dir / "best"
 
     def save_best(score: float, step: int) -> None:
@@ -174,7 +200,7 @@ def train_joint(
         model,
         list(sentences[: settings.max_sentences]),
         sentence_collator(tokenizer, settings.max_length, views=2),
-        loss_fn,
+        joint_training_loss(settings),
         config,
         work_dir / "checkpoints",
         evaluate_fn=dev_scorer(sts_pairs, ensemble, config.bf16),
@@ -187,4 +213,6 @@ def train_joint(
             "settings": asdict(settings),
         },
     )
+    if not distributed.is_main_process():
+        return best / "tower_1", best / "tower_2", result
     return check_model_folder(best / "tower_1"), check_model_folder(best / "tower_2"), result

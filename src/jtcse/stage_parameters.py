@@ -13,6 +13,7 @@ from typing import Any
 from jtcse.config import build_settings
 from jtcse.distillation import DistillationSettings
 from jtcse.joint_training import JointSettings
+from jtcse.launcher import DistributedSettings
 from jtcse.modeling.twin_tower import cross_attention_layer_indices
 from jtcse.tower_training import TowerSettings
 from jtcse.training import TrainingConfig
@@ -67,6 +68,21 @@ def distillation_run_settings(
     return config, settings
 
 
+def distributed_settings(stage_params: Mapping[str, Any], stage: str) -> DistributedSettings:
+    """``<stage>.distributed``: how many processes share each batch (default: one)."""
+    return build_settings(
+        DistributedSettings, stage_params.get("distributed"), f"{stage}.distributed"
+    )
+
+
+def teacher_bf16(stage_params: Mapping[str, Any]) -> bool:
+    """``distillation.teacher_bf16``: whether the teacher ensemble encodes in bfloat16."""
+    bf16 = stage_params.get("teacher_bf16", False)
+    if not isinstance(bf16, bool):
+        raise ValueError(f"distillation.teacher_bf16: expected true or false, got {bf16!r}")
+    return bf16
+
+
 def validate_parameters(
     parameters: Mapping[str, Any], model_depth: Callable[[str], int] | None = None
 ) -> None:
@@ -80,6 +96,7 @@ def validate_parameters(
     for stage, allowed in STAGE_KEYS.items():
         if stage in parameters:
             _check_keys(_section(parameters[stage], stage), stage, allowed)
+            distributed_settings(parameters[stage], stage)
     towers = parameters.get("tower_training")
     if towers is not None:
         for name in _section(towers.get("towers"), "tower_training.towers"):
@@ -103,9 +120,7 @@ def validate_parameters(
     distillation = parameters.get("distillation")
     if distillation is not None:
         distillation_run_settings(distillation)
-        bf16 = distillation.get("teacher_bf16", False)
-        if not isinstance(bf16, bool):
-            raise ValueError(f"distillation.teacher_bf16: expected true or false, got {bf16!r}")
+        teacher_bf16(distillation)
 
 
 def _merged_settings(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from jtcse import distributed
 from jtcse.augmentation import augmented_pair_collator, make_augmentation
 from jtcse.encoder import Encoder
 from jtcse.losses import info_nce
@@ -26,6 +27,7 @@ from jtcse.modeling.folders import check_model_folder, save_model_folder
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.selection import dev_scorer
 from jtcse.training import (
+    LossFunction,
     TrainingConfig,
     TrainingResult,
     mlflow_metrics_logger,
@@ -85,6 +87,19 @@ class TowerSettings:
         return list(shard[: self.max_sentences])
 
 
+def tower_loss(settings: TowerSettings) -> LossFunction:
+    """The ``loss_fn`` of tower training: ``{"loss", "nce"}`` = InfoNCE over the last-layer
+    [CLS] rows of the whole global batch (every process's rows gathered, so the negatives are
+    the same as in one process; see :mod:`jtcse.distributed`)."""
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        cls = cls_in_length_chunks(model, batch, settings.length_chunks)
+        loss = info_nce(distributed.gather_with_local_gradient(cls), settings.temperature)
+        return {"loss": loss, "nce": loss}
+
+    return loss_fn
+
+
 def train_tower(
     base_model: str,
     sentences: Sequence[str],
@@ -104,8 +119,11 @@ def train_tower(
         settings: tower-specific knobs; config: optimisation settings.
         work_dir: holds ``checkpoints/`` (resumable state) and ``best/`` (best model folder).
         name: label for progress bars and MLflow metric names.
+
+    Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
     """
     work_dir = Path(work_dir)
+    distributed.init_from_environment()  # before loading: selects this process's GPU
     dropout = {
         "hidden_dropout_prob": settings.dropout,
         "attention_probs_dropout_prob": settings.dropout,
@@ -118,17 +136,12 @@ def train_tower(
         else augmented_pair_collator(tokenizer, settings.max_length, augment)
     )
 
-    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        cls = cls_in_length_chunks(model, batch, settings.length_chunks)
-        loss = info_nce(cls, settings.temperature)
-        return {"loss": loss, "nce": loss}
-
     best = work_dir / "best"
     result = train(
         model,
         settings.select(sentences),
         collate,
-        loss_fn,
+        tower_loss(settings),
         config,
         work_dir / "checkpoints",
         evaluate_fn=dev_scorer(sts_pairs, lambda: Encoder([(model, tokenizer)]), config.bf16),
@@ -138,4 +151,4 @@ def train_tower(
         description=name,
         extra_fingerprint={"base_model": str(base_model), "settings": settings.__dict__},
     )
-    return check_model_folder(best), result
+    return (check_model_folder(best) if distributed.is_main_process() else best), result

@@ -7,6 +7,8 @@ The loop is generic: it optimises ``model`` with AdamW on the scalar ``loss_fn(m
     terms   = loss_fn(model, batch)               # under bf16 autocast if config.bf16
     terms["loss"].backward(); clip the gradient norm to max_grad_norm; AdamW step; lr step
 
+(on W processes: each collates its slice of the batch and backpropagates W * loss).
+
 Every ``log_every`` steps the mean of every loss term (and of the gradient norm) over the
 steps since the last log, plus the current learning rate, go to ``log_metrics``. Every
 ``eval_every`` steps and at the end, ``evaluate_fn()`` gives the STS-B dev Spearman
@@ -20,6 +22,19 @@ stale: it is deleted with a warning and training starts over.
 
 Frozen parts that must stay in eval mode (a distillation teacher) belong in ``loss_fn``'s
 closure, not inside ``model``: the loop calls ``model.train()``.
+
+Several processes (``torchrun``, :func:`jtcse.launcher.launch`; see :mod:`jtcse.distributed`):
+``config.batch_size`` stays the global batch, so a configuration sees the same batches and
+gets the same gradients on any number of processes W (only the dropout masks differ). Rank r
+collates its contiguous slice of each global batch of the same epoch permutation, ``model``
+is wrapped in DistributedDataParallel (which averages the gradients), and ``loss_fn`` must
+return the loss of the whole global batch, gathering the embeddings of all ranks with
+:func:`jtcse.distributed.gather_with_local_gradient` (:func:`compute_gradients` explains why
+the gradient is then the single-process one). Rank 0 alone evaluates (its score is broadcast),
+saves the best model, logs metrics, shows the progress bar and writes checkpoints, in the
+1-process format; on resume it reads the checkpoint and sends it to every rank. Each rank
+reseeds Python, NumPy and torch at every step from (seed, rank, step), so ranks draw different
+dropout masks and augmentations and a resumed run still ends like an uninterrupted one.
 
 Example (unsupervised SimCSE on one tower)::
 
@@ -51,6 +66,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from jtcse import distributed
 from jtcse.checkpoints import (
     CorruptCheckpointError,
     latest_checkpoint,
@@ -72,6 +88,7 @@ RESUME_INDEPENDENT_FIELDS = ("log_every", "checkpoint_every")
 
 LossFunction = Callable[[torch.nn.Module, dict[str, Tensor]], dict[str, Tensor]]
 MetricsLogger = Callable[[dict[str, float], int], None]
+Checkpoint = tuple[dict[str, Any], dict[str, Any]]  # (objects, metadata) of a checkpoint
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,8 @@ class TrainingConfig:
 
     Attributes:
         learning_rate: Peak AdamW learning rate.
-        batch_size: Sentences per batch (a collator may turn each into several rows).
+        batch_size: Sentences per batch (a collator may turn each into several rows); the
+            global batch, split between the processes of a multi-process run.
         num_epochs: Passes over the sentences; None to stop only at ``max_steps``.
         max_steps: Stop after this many optimiser steps (None: no limit); the run ends at
             whichever of ``num_epochs`` and ``max_steps`` comes first.
@@ -266,7 +284,8 @@ def train(
             the device of its first trainable parameter.
         sentences: The training corpus; epoch e visits it in :func:`epoch_permutation` order.
         collate_fn: Sentences -> model inputs, e.g. :func:`sentence_collator`.
-        loss_fn: ``(model, batch) -> {"loss": total, other named scalar terms...}``.
+        loss_fn: ``(model, batch) -> {"loss": total, other named scalar terms...}``; under a
+            process group, the loss of the whole global batch (module docstring).
         config: Optimisation settings.
         checkpoint_dir: Directory owned by this run for resumable checkpoints (only the
             latest is kept).
@@ -282,7 +301,8 @@ def train(
             name, loss weights, corpus digest ...), besides the config and corpus size.
 
     Returns:
-        The :class:`TrainingResult`; the model holds the last (not the best) weights.
+        The :class:`TrainingResult` (the same on every rank); the model holds the last (not
+        the best) weights.
     """
     if len(sentences) == 0:
         raise ValueError("sentences is empty: nothing to train on")
@@ -292,6 +312,8 @@ def train(
             f"warmup_steps ({config.warmup_steps}) must be smaller than the number of "
             f"training steps ({total_steps})"
         )
+    distributed.init_from_environment()
+    _check_split_between_processes(config, len(sentences), total_steps)
     identity = _run_identity(config, sentences, extra_fingerprint)
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
@@ -305,33 +327,39 @@ def train(
     )
 
     checkpoint_dir = Path(checkpoint_dir)
-    remove_temporary_dirs(checkpoint_dir)
-    if not resume:
-        remove_checkpoints(checkpoint_dir)
-    existing = latest_checkpoint(checkpoint_dir)
-    progress = None
-    if existing is not None:
-        progress = _restore(existing, model, optimizer, scheduler, identity)
-    if progress is None:
+    main = distributed.is_main_process()
+    checkpoint = _checkpoint_to_resume(checkpoint_dir, identity, resume) if main else None
+    checkpoint = distributed.broadcast_object(checkpoint)
+    if checkpoint is None:
         _seed_everything(config.seed)
         progress = _Progress()
+    else:
+        progress = _restore(checkpoint, model, optimizer, scheduler)
 
     device = parameters[0].device
-    model.train()
+    trained = distributed.wrap_model(model)
+    trained.train()
     window: dict[str, Tensor] = {}
     window_steps = 0
     batches = _batch_schedule(
         len(sentences), config.batch_size, config.seed, progress.epoch, progress.position_in_epoch
     )
     with tqdm(
-        total=total_steps, initial=progress.global_step, desc=description, unit="step"
+        total=total_steps,
+        initial=progress.global_step,
+        desc=description,
+        unit="step",
+        disable=not main,
     ) as bar:
         while progress.global_step < total_steps:
             epoch, start, indices = next(batches)
-            batch = collate_fn([sentences[index] for index in indices.tolist()])
+            if distributed.world_size() > 1:
+                _seed_everything(_rank_step_seed(config.seed, progress.global_step))
+            local = distributed.local_slice(indices)
+            batch = collate_fn([sentences[index] for index in local.tolist()])
             batch = {name: _to_device(value, device) for name, value in batch.items()}
             terms, learning_rate = _optimisation_step(
-                model, batch, loss_fn, optimizer, scheduler, parameters, config
+                trained, batch, loss_fn, optimizer, scheduler, parameters, config
             )
             for name, value in terms.items():
                 window[name] = window.get(name, 0.0) + value
@@ -348,15 +376,16 @@ def train(
                 progress.last_metrics = _mean_metrics(window, window_steps, step)
                 progress.last_metrics["learning_rate"] = learning_rate
                 progress.metric_history.append({"step": step, **progress.last_metrics})
-                if log_metrics is not None:
+                if log_metrics is not None and main:
                     log_metrics(dict(progress.last_metrics), step)
                 window, window_steps = {}, 0
                 bar.set_postfix(_postfix(progress))
             if evaluate_fn is not None and (step % config.eval_every == 0 or last):
                 _evaluate(model, evaluate_fn, save_best_fn, log_metrics, progress)
                 bar.set_postfix(_postfix(progress))
-            if step % config.checkpoint_every == 0 or last:
+            if main and (step % config.checkpoint_every == 0 or last):
                 _save(checkpoint_dir, model, optimizer, scheduler, progress, identity)
+    distributed.barrier()  # every file of rank 0 is written when any rank returns
     return TrainingResult(
         global_step=progress.global_step,
         best_score=progress.best_score,
@@ -365,6 +394,33 @@ def train(
         dev_history=list(progress.dev_history),
         metric_history=list(progress.metric_history),
     )
+
+
+def compute_gradients(
+    model: torch.nn.Module, batch: dict[str, Any], loss_fn: LossFunction, bf16: bool = False
+) -> dict[str, Tensor]:
+    """Zero the gradients, evaluate ``loss_fn(model, batch)`` and backpropagate its "loss".
+
+    The forward pass and the loss run under bfloat16 autocast when ``bf16`` (on the device
+    type of the model's first trainable parameter). Returns the loss terms.
+
+    Under a process group of W ranks, ``model`` is wrapped in DDP, ``batch`` is this rank's
+    slice and the "loss" L is that of the whole global batch (the same on every rank); the
+    gradient reaches this rank's rows only: g_r = sum_{i in slice r} (dL/de_i)(de_i/dtheta).
+    The backward pass runs on W * L, and DDP averages over the ranks, so every rank ends with
+    (1/W) sum_r W g_r = sum_r g_r = dL/dtheta: the gradient of one process on the global batch.
+    """
+    model.zero_grad(set_to_none=True)
+    device_type = next(p for p in model.parameters() if p.requires_grad).device.type
+    with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        terms = loss_fn(model, batch)
+    if "loss" not in terms:
+        raise ValueError(
+            f"loss_fn must return a dict with a 'loss' entry (the total), got {sorted(terms)}"
+        )
+    size = distributed.world_size()
+    (terms["loss"] * size if size > 1 else terms["loss"]).backward()
+    return terms
 
 
 def _optimisation_step(
@@ -377,14 +433,7 @@ def _optimisation_step(
     config: TrainingConfig,
 ) -> tuple[dict[str, Tensor], float]:
     """One update; returns the detached loss terms (and grad norm) and the lr it used."""
-    optimizer.zero_grad(set_to_none=True)
-    with torch.autocast(parameters[0].device.type, dtype=torch.bfloat16, enabled=config.bf16):
-        terms = loss_fn(model, batch)
-    if "loss" not in terms:
-        raise ValueError(
-            f"loss_fn must return a dict with a 'loss' entry (the total), got {sorted(terms)}"
-        )
-    terms["loss"].backward()
+    terms = compute_gradients(model, batch, loss_fn, config.bf16)
     metrics = {name: torch.as_tensor(value).detach().float() for name, value in terms.items()}
     if config.max_grad_norm is not None:
         metrics["grad_norm"] = torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
@@ -412,18 +461,49 @@ def _evaluate(
     log_metrics: MetricsLogger | None,
     progress: _Progress,
 ) -> None:
-    model.eval()
-    with torch.no_grad():
-        score = float(evaluate_fn())
-    model.train()
+    """Score on rank 0 (evaluation runs once), share the score, keep the best on rank 0."""
+    main = distributed.is_main_process()
+    score = None
+    if main:
+        model.eval()
+        with torch.no_grad():
+            score = float(evaluate_fn())
+        model.train()
+    score = distributed.broadcast_object(score)
     step = progress.global_step
     progress.dev_history.append((step, score))
-    if log_metrics is not None:
+    if log_metrics is not None and main:
         log_metrics({"dev_score": score}, step)
     if not math.isnan(score) and (progress.best_score is None or score > progress.best_score):
         progress.best_score, progress.best_step = score, step
-        if save_best_fn is not None:
+        if save_best_fn is not None and main:
             save_best_fn(score, step)
+
+
+def _check_split_between_processes(
+    config: TrainingConfig, num_sentences: int, total_steps: int
+) -> None:
+    """Every rank must get a non-empty, equal slice of each full global batch."""
+    size = distributed.world_size()
+    if size == 1:
+        return
+    if config.batch_size % size:
+        raise ValueError(
+            f"batch_size ({config.batch_size}) must be a multiple of the number of processes "
+            f"({size}): each process takes an equal slice of every global batch"
+        )
+    last_batch = num_sentences % config.batch_size
+    if 0 < last_batch < size and total_steps >= math.ceil(num_sentences / config.batch_size):
+        raise ValueError(
+            f"the last batch of each epoch holds {last_batch} of the {num_sentences} sentences, "
+            f"fewer than the {size} processes: change the number of sentences or batch_size"
+        )
+
+
+def _rank_step_seed(seed: int, step: int) -> int:
+    """The seed of this rank at ``step`` of a multi-process run: a 32-bit word drawn by
+    NumPy's SeedSequence from (seed, rank, step), independent between ranks and steps."""
+    return int(np.random.SeedSequence([seed, distributed.rank(), step]).generate_state(1)[0])
 
 
 def _postfix(progress: _Progress) -> dict[str, str]:
@@ -516,19 +596,22 @@ def _save(
     )
 
 
-def _restore(
-    path: Path,
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    identity: dict[str, Any],
-) -> _Progress | None:
-    """Load a checkpoint into the model, optimizer, scheduler and RNGs and return its progress.
+def _checkpoint_to_resume(
+    checkpoint_dir: Path, identity: dict[str, Any], resume: bool
+) -> Checkpoint | None:
+    """Tidy ``checkpoint_dir`` and read the checkpoint to resume from, if any.
 
-    A checkpoint of another configuration (a changed parameter, as after editing
+    Leftover temporary directories are deleted, and every checkpoint when not ``resume``. A
+    checkpoint of another configuration (a changed parameter, as after editing
     ``parameters_*.yml`` before ``dvc repro``) is stale: it is deleted, with a warning naming
     the differences, and None is returned so that training starts over.
     """
+    remove_temporary_dirs(checkpoint_dir)
+    if not resume:
+        remove_checkpoints(checkpoint_dir)
+    path = latest_checkpoint(checkpoint_dir)
+    if path is None:
+        return None
     objects, metadata = read_checkpoint(path)
     missing = {"model", "optimizer", "scheduler", "rng"} - objects.keys()
     if missing or "progress" not in metadata:
@@ -546,8 +629,20 @@ def _restore(
             path,
             differences,
         )
-        remove_checkpoints(path.parent)
+        remove_checkpoints(checkpoint_dir)
         return None
+    LOGGER.info("resuming from step %d: %s", metadata["progress"]["global_step"], path)
+    return objects, metadata
+
+
+def _restore(
+    checkpoint: Checkpoint,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> _Progress:
+    """Load a checkpoint into the model, optimizer, scheduler and RNGs; return its progress."""
+    objects, metadata = checkpoint
     model.load_state_dict(objects["model"])
     optimizer.load_state_dict(objects["optimizer"])
     scheduler.load_state_dict(objects["scheduler"])

@@ -157,6 +157,10 @@ def test_tower_and_joint_training_then_evaluation(
         *FIGURES,
         "cls_attention_mass.json",
         "report.md",
+        "corpus_statistics.json",
+        "sts_results.json",
+        "sts_results.md",
+        "onnx_export.json",
     }
 
     notebooks = test_project / "notebooks"

@@ -8,10 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jtcse.config import build_settings
 from jtcse.curves import training_curve
-from jtcse.distillation import DistillationSettings, teacher_embeddings, train_student
-from jtcse.training import TrainingConfig
+from jtcse.distillation import teacher_embeddings, train_student
+from jtcse.launcher import launch
+from jtcse.mlflow_model import log_encoder_model
+from jtcse.stage_parameters import (
+    distillation_run_settings,
+    distributed_settings,
+    teacher_bf16,
+)
 
 
 def compute_teacher_embeddings(
@@ -27,12 +32,8 @@ def compute_teacher_embeddings(
     Returns:
         Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence.
     """
-    settings = build_settings(
-        DistillationSettings, stage_params.get("settings"), "distillation.settings"
-    )
-    bf16 = stage_params.get("teacher_bf16", False)
-    if not isinstance(bf16, bool):
-        raise ValueError(f"distillation.teacher_bf16 must be true or false; got {bf16!r}")
+    _, settings = distillation_run_settings(stage_params)
+    bf16 = teacher_bf16(stage_params)
     sentences = training_corpus.splitlines()[: settings.max_sentences]
     return teacher_embeddings([jtcse_tower_1, jtcse_tower_2], sentences, bf16=bf16)
 
@@ -51,17 +52,19 @@ def train_student_node(
         teacher: the cached ``teacher_embeddings`` from :func:`compute_teacher_embeddings`.
         sts_pairs: the STS table (only STS-B dev is used, for model selection).
         work_dir: the student's resumable checkpoints and best snapshot.
-        stage_params: ``student_init`` (folder, Hub id or alias), ``training`` and ``settings``.
+        stage_params: ``student_init`` (folder, Hub id or alias), ``training``, ``settings``
+            and ``distributed`` (:class:`jtcse.launcher.DistributedSettings`: processes
+            sharing each batch).
 
     Returns:
         The folder of the best student on STS-B dev (copied to the catalog by its dataset) and
         its training curve (:func:`jtcse.curves.training_curve`).
     """
-    config = build_settings(TrainingConfig, stage_params["training"], "distillation.training")
-    settings = build_settings(
-        DistillationSettings, stage_params.get("settings"), "distillation.settings"
-    )
-    best, result = train_student(
+    config, settings = distillation_run_settings(stage_params)
+    processes = distributed_settings(stage_params, "distillation")
+    best, result = launch(
+        processes,
+        train_student,
         stage_params["student_init"],
         training_corpus.splitlines(),
         teacher,
@@ -72,3 +75,14 @@ def train_student_node(
         name="student",
     )
     return str(best), training_curve(result)
+
+
+def log_student_model(student: str) -> None:
+    """Log the distilled student to the active MLflow run as the MLflow model ``student``
+    (``mlflow.pyfunc.load_model("runs:/<run id>/student").predict(frame)`` encodes the
+    DataFrame's ``sentence`` column); nothing happens without an active run.
+
+    Args:
+        student: the student's model folder (the catalog's ``student``).
+    """
+    log_encoder_model(student, "student")

@@ -2,11 +2,16 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings, train_student_node
+from jtcse.pipelines.distillation.nodes import (
+    compute_teacher_embeddings,
+    log_student_model,
+    train_student_node,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """``jtcse_tower_{1,2}`` + ``training_corpus`` -> ``teacher_embeddings`` -> ``student``."""
+    """``jtcse_tower_{1,2}`` + ``training_corpus`` -> ``teacher_embeddings`` -> ``student``
+    (also logged to MLflow as a pyfunc model)."""
     return pipeline(
         [
             node(
@@ -27,5 +32,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["student", "student_training_curve"],
                 name="train_student",
             ),
+            node(log_student_model, "student", None, name="log_student_model"),
         ]
     )

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.config import build_settings
 from jtcse.curves import training_curve
-from jtcse.joint_training import JointSettings, train_joint
-from jtcse.training import TrainingConfig
+from jtcse.joint_training import train_joint
+from jtcse.launcher import launch
+from jtcse.stage_parameters import distributed_settings, joint_run_settings
 
 
 def train_joint_node(
@@ -29,25 +29,20 @@ def train_joint_node(
         training_corpus: one sentence per line.
         sts_pairs: the STS table (only STS-B dev is used, for model selection).
         work_dir: the run's resumable checkpoints and best snapshot.
-        stage_params: shared ``training`` and ``settings``, and per run ``runs.<name>.training``
-            / ``.settings`` overrides.
+        stage_params: shared ``training`` and ``settings``, per run ``runs.<name>.training``
+            / ``.settings`` overrides, and ``distributed``
+            (:class:`jtcse.launcher.DistributedSettings`: processes sharing each batch).
         run_name: ``tncse`` (no cross-attention) or ``jtcse``.
 
     Returns:
         The best tower folders on the STS-B dev score of the decoupled ensemble, and the
         run's training curve (:func:`jtcse.curves.training_curve`).
     """
-    where = f"jtcse_training.runs.{run_name}"
-    run = stage_params["runs"][run_name]
-    config = build_settings(
-        TrainingConfig, {**stage_params["training"], **run.get("training", {})}, where + ".training"
-    )
-    settings = build_settings(
-        JointSettings,
-        {**stage_params.get("settings", {}), **run.get("settings", {})},
-        where + ".settings",
-    )
-    best_1, best_2, result = train_joint(
+    config, settings = joint_run_settings(stage_params, run_name)
+    processes = distributed_settings(stage_params, "jtcse_training")
+    best_1, best_2, result = launch(
+        processes,
+        train_joint,
         tower_1,
         tower_2,
         training_corpus.splitlines(),

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.config import build_settings
 from jtcse.curves import training_curve
-from jtcse.tower_training import TowerSettings, train_tower
-from jtcse.training import TrainingConfig
+from jtcse.launcher import launch
+from jtcse.stage_parameters import distributed_settings, tower_run_settings
+from jtcse.tower_training import train_tower
 
 
 def train_tower_node(
@@ -26,27 +26,20 @@ def train_tower_node(
         training_corpus: one sentence per line.
         sts_pairs: the STS table (only STS-B dev is used, for model selection).
         work_dir: the tower's resumable checkpoints and best snapshot.
-        stage_params: ``base_model``, shared ``training`` and ``settings``, and per tower
-            ``towers.<name>.training`` / ``.settings`` overrides.
+        stage_params: ``base_model``, shared ``training`` and ``settings``, per tower
+            ``towers.<name>.training`` / ``.settings`` overrides, and ``distributed``
+            (:class:`jtcse.launcher.DistributedSettings`: processes sharing each batch).
         tower_name: which entry of ``towers`` to train.
 
     Returns:
         The folder of the best tower on STS-B dev (copied to the catalog by its dataset) and
         its training curve (:func:`jtcse.curves.training_curve`).
     """
-    where = f"tower_training.towers.{tower_name}"
-    tower = stage_params["towers"][tower_name]
-    config = build_settings(
-        TrainingConfig,
-        {**stage_params["training"], **tower.get("training", {})},
-        where + ".training",
-    )
-    settings = build_settings(
-        TowerSettings,
-        {**stage_params.get("settings", {}), **tower.get("settings", {})},
-        where + ".settings",
-    )
-    best, result = train_tower(
+    config, settings = tower_run_settings(stage_params, tower_name)
+    processes = distributed_settings(stage_params, "tower_training")
+    best, result = launch(
+        processes,
+        train_tower,
         stage_params["base_model"],
         training_corpus.splitlines(),
         sts_pairs,

@@ -1,0 +1,191 @@
+"""The whole chain under DVC and MLflow, on ``conf/test`` values in a temporary repository:
+``dvc repro`` end to end, a no-op second repro, a distillation parameter change that reruns
+only the stages after it, the MLflow records of every stage, and a training stage killed and
+resumed from its checkpoint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from tests.senteval_fixture import write_senteval_fixture
+from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STAGES = [
+    "data_preparation",
+    "tower_training",
+    "jtcse_training",
+    "distillation",
+    "onnx_export",
+    "evaluation",
+    "reporting",
+]
+AFTER_DISTILLATION = ["distillation", "onnx_export", "evaluation", "reporting"]
+GIT = ["git", "-c", "user.name=jtcse-test", "-c", "user.email=test@jtcse.invalid"]
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git + DVC repository holding the project with ``conf/test`` values as its base
+    parameters, next to a ``shared/data`` data root (the default ``../shared/data``)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("src", "conf", "notebooks"):
+        shutil.copytree(
+            PROJECT_ROOT / name, project / name, ignore=shutil.ignore_patterns("*.pyc", "local")
+        )
+    for name in ("pyproject.toml", "dvc.yaml", ".gitignore"):
+        shutil.copy(PROJECT_ROOT / name, project / name)
+    (project / "conf" / "local").mkdir()
+    for test_parameters in (project / "conf" / "test").glob("parameters_*.yml"):
+        shutil.copy(test_parameters, project / "conf" / "base" / test_parameters.name)
+    build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
+    data_root = tmp_path / "shared" / "data"
+    write_senteval_fixture(data_root / "senteval")
+    corpus = [f"{sentence} number {index}" for index in range(6) for sentence in TINY_CORPUS]
+    (data_root / "unsup_corpus").mkdir()
+    (data_root / "unsup_corpus" / "train_all.txt").write_text("\n".join(corpus) + "\n")
+    _run(["git", "init", "-q"], project)
+    _run(["dvc", "init", "-q"], project)
+    _run([*GIT, "add", "-A"], project)
+    _run([*GIT, "commit", "-qm", "project"], project)
+    return project
+
+
+def test_dvc_repro_runs_the_chain_then_only_what_changed(repository: Path) -> None:
+    first = _run(["dvc", "repro"], repository)
+    assert _stages_run(first) == STAGES
+    status = _run(["dvc", "status"], repository)
+    assert "up to date" in status, status
+    second = _run(["dvc", "repro"], repository)
+    assert _stages_run(second) == []
+
+    for png in ("training_curves", "sts_bar_chart", "cls_attention_mass"):
+        assert (repository / "data/08_reporting" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
+    curve = pd.read_csv(repository / "data/08_reporting/training_curves/student.csv")
+    assert {"step", "loss", "learning_rate", "dev_score"} <= set(curve.columns)
+    plots = _run(["dvc", "plots", "show", "--json"], repository)
+    assert "training_loss" in plots and "dev_spearman" in plots
+
+    _check_mlflow_records(repository)
+
+    parameters_file = repository / "conf/base/parameters_distillation.yml"
+    parameters = yaml.safe_load(parameters_file.read_text())
+    parameters["distillation"]["settings"]["weight_contrastive"] = 0.5
+    parameters_file.write_text(yaml.safe_dump(parameters))
+    third = _run(["dvc", "repro"], repository)
+    assert _stages_run(third) == AFTER_DISTILLATION
+
+
+def _check_mlflow_records(repository: Path) -> None:
+    """One run per stage, tagged with the stage, DVC stage and commit, with its metrics and
+    artefacts; the student is an MLflow model that encodes sentences."""
+    mlflow.set_tracking_uri(f"sqlite:///{repository / 'mlflow.db'}")
+    try:
+        client = MlflowClient()
+        experiment = client.get_experiment_by_name("jtcse")
+        runs = {
+            run.data.tags["stage"]: run for run in client.search_runs([experiment.experiment_id])
+        }
+        assert sorted(runs) == sorted(STAGES)
+        commit = _run(["git", "rev-parse", "HEAD"], repository).strip()
+        for stage, run in runs.items():
+            assert run.info.status == "FINISHED"
+            assert run.data.tags["dvc_stage"] == stage
+            assert run.data.tags["git_commit"] == commit
+        tower_metrics = runs["tower_training"].data.metrics
+        assert {"tower_1.loss", "tower_1.learning_rate", "tower_1.dev_score"} <= set(tower_metrics)
+        history = client.get_metric_history(runs["jtcse_training"].info.run_id, "jtcse.ictm")
+        assert len(history) > 1  # per-step values, not only the last
+        assert "tiny_cls.avg" in runs["evaluation"].data.metrics
+        assert "tower_training.training.batch_size" in runs["tower_training"].data.params
+
+        def artefacts(stage: str, folder: str) -> set[str]:
+            listed = client.list_artifacts(runs[stage].info.run_id, folder)
+            return {Path(item.path).name for item in listed}
+
+        assert {"sts_results.md", "sts_results.json"} <= artefacts("evaluation", "reporting")
+        assert {"report.md", "training_curves.png"} <= artefacts("reporting", "reporting")
+        assert "student.csv" in artefacts("distillation", "training_curves")
+        student = mlflow.pyfunc.load_model(f"runs:/{runs['distillation'].info.run_id}/student")
+        embeddings = student.predict(pd.DataFrame({"sentence": ["a man plays a guitar ."]}))
+        assert embeddings.shape == (1, 32)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_a_killed_training_stage_resumes_from_its_checkpoint(repository: Path) -> None:
+    parameters_file = repository / "conf/base/parameters_tower_training.yml"
+    parameters = yaml.safe_load(parameters_file.read_text())
+    parameters["tower_training"]["training"].update(
+        num_epochs=None, max_steps=400, checkpoint_every=20, eval_every=400
+    )
+    parameters_file.write_text(yaml.safe_dump(parameters))
+    _run(["dvc", "repro", "data_preparation"], repository)
+
+    checkpoints = repository / "data/07_model_output/work/tower_1/checkpoints"
+    process = subprocess.Popen(
+        ["dvc", "repro", "tower_training"],
+        cwd=repository,
+        env=_environment(repository),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("step-*")):
+        assert process.poll() is None, "tower_training ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint after 300 s"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = max(int(path.name.removeprefix("step-")) for path in checkpoints.glob("step-*"))
+    assert 0 < killed_at < 400
+
+    resumed = _run(["dvc", "repro", "tower_training"], repository)
+    assert f"resuming from step {killed_at}" in resumed
+    assert _stages_run(resumed) == ["tower_training"]
+    assert (repository / "data/06_models/tower_1/config.json").is_file()
+
+
+def _environment(repository: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.pop("JTCSE_DATA_ROOT", None)  # the default, ../shared/data
+    environment.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}",
+        MLFLOW_TRACKING_URI=f"sqlite:///{repository / 'mlflow.db'}",
+        OMP_NUM_THREADS="1",
+        KEDRO_DISABLE_TELEMETRY="1",
+        HF_HUB_OFFLINE="1",
+        DVC_NO_ANALYTICS="1",
+    )
+    return environment
+
+
+def _run(command: list[str], cwd: Path) -> str:
+    """Run ``command``; return its stdout and stderr together, failing the test on an error."""
+    completed = subprocess.run(
+        command, cwd=cwd, env=_environment(cwd), capture_output=True, text=True, timeout=900
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output[-5000:]}"
+    return output
+
+
+def _stages_run(output: str) -> list[str]:
+    """The stages DVC ran, in order (from its "Running stage 'NAME':" lines)."""
+    return [
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    ]
