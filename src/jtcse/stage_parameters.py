@@ -38,9 +38,7 @@ def tower_run_settings(
 ) -> tuple[TrainingConfig, TowerSettings]:
     """``tower_training``'s shared ``training``/``settings`` overridden by
     ``towers.<tower_name>.training``/``.settings``."""
-    where = f"tower_training.towers.{tower_name}"
-    tower = _entry(stage_params.get("towers"), "tower_training.towers", tower_name)
-    return _merged_settings(stage_params, tower, where, "tower_training", TowerSettings)
+    return _run_settings(stage_params, "tower_training", "towers", tower_name, TowerSettings)
 
 
 def joint_run_settings(
@@ -48,9 +46,7 @@ def joint_run_settings(
 ) -> tuple[TrainingConfig, JointSettings]:
     """``jtcse_training``'s shared ``training``/``settings`` overridden by
     ``runs.<run_name>.training``/``.settings``."""
-    where = f"jtcse_training.runs.{run_name}"
-    run = _entry(stage_params.get("runs"), "jtcse_training.runs", run_name)
-    return _merged_settings(stage_params, run, where, "jtcse_training", JointSettings)
+    return _run_settings(stage_params, "jtcse_training", "runs", run_name, JointSettings)
 
 
 def distillation_run_settings(
@@ -123,13 +119,17 @@ def validate_parameters(
         teacher_bf16(distillation)
 
 
-def _merged_settings(
+def _run_settings(
     stage_params: Mapping[str, Any],
-    overrides: Mapping[str, Any],
-    where: str,
     stage: str,
+    entries: str,
+    name: str,
     settings_class: type,
 ) -> tuple[TrainingConfig, Any]:
+    """The stage's shared ``training``/``settings`` overridden by those of
+    ``<stage>.<entries>.<name>``."""
+    where = f"{stage}.{entries}.{name}"
+    overrides = _entry(stage_params.get(entries), f"{stage}.{entries}", name)
     _check_keys(overrides, where, frozenset({"training", "settings"}))
     config = build_settings(
         TrainingConfig,

@@ -23,15 +23,7 @@ from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STAGES = [
-    "data_preparation",
-    "tower_training",
-    "jtcse_training",
-    "distillation",
-    "onnx_export",
-    "evaluation",
-    "reporting",
-]
+STAGES = list(yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"])  # in order
 AFTER_DISTILLATION = ["distillation", "onnx_export", "evaluation", "reporting"]
 GIT = ["git", "-c", "user.name=jtcse-test", "-c", "user.email=test@jtcse.invalid"]
 
