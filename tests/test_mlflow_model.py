@@ -67,5 +67,10 @@ def test_run_tags_name_the_stage_commit_and_dvc_stage(
         "git_commit": commit,
         "git_dirty": "False",
     }
+    Path("dvc.lock").write_text("schema: '2.0'\n")
+    subprocess.run([*git, "add", "dvc.lock"], check=True)
+    subprocess.run([*git, "commit", "-qm", "lock"], check=True)
+    Path("dvc.lock").write_text("schema: '2.0'\nstages: {}\n")  # what dvc repro does
+    assert run_tags(None, None)["git_dirty"] == "False"
     Path("a.txt").write_text("b\n")
     assert run_tags(None, None)["git_dirty"] == "True"

@@ -45,8 +45,9 @@ def _metric_name(name: str) -> str:
 
 def run_tags(pipeline_names: list[str] | None, env: str | None) -> dict[str, str]:
     """Tags that say what produced a run: ``stage`` (the pipelines run), ``git_commit`` and
-    ``git_dirty`` (of the working tree, when it is a git checkout), ``dvc_stage`` (``DVC_STAGE``,
-    set by ``dvc repro``; "none" for a plain ``kedro run``) and ``kedro_env``."""
+    ``git_dirty`` (tracked files changed in the working tree, when it is a git checkout; not
+    counting ``dvc.lock``, which ``dvc repro`` rewrites after each stage), ``dvc_stage``
+    (``DVC_STAGE``, set by ``dvc repro``; "none" for a plain ``kedro run``) and ``kedro_env``."""
     tags = {
         "stage": ",".join(pipeline_names or ["__default__"]),
         "dvc_stage": os.environ.get("DVC_STAGE", "none"),
@@ -55,7 +56,8 @@ def run_tags(pipeline_names: list[str] | None, env: str | None) -> dict[str, str
     commit = _git("rev-parse", "HEAD")
     if commit is not None:
         tags["git_commit"] = commit
-        tags["git_dirty"] = str(bool(_git("status", "--porcelain", "--untracked-files=no")))
+        changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!dvc.lock")
+        tags["git_dirty"] = str(bool(changes))
     return tags
 
 
