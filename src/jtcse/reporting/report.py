@@ -62,8 +62,9 @@ def build_report(
             f"{attention_mass['coupling']}). The paper's claim is that cross-attention "
             "raises it (less attention sinking). A tower's attention probabilities come from "
             "its own queries and keys even at a cross-attention layer, so coupling changes "
-            "them only after the first cross-attention layer. Mean over layers:\n\n"
-            + _mass_summary(attention_mass),
+            "them only after the first cross-attention layer. The TNCSE pair was trained "
+            "without cross-attention: its coupled line is a what-if, run with JTCSE's "
+            "layers. Mean over layers:\n\n" + _mass_summary(attention_mass),
             alt="Attention on CLS per layer",
         ),
     ]
