@@ -9,7 +9,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 
 from jtcse.stage_parameters import validate_parameters
-from jtcse.tracking import run_tags
+from jtcse.tracking import run_tags, set_tags
 
 
 class ParameterValidationHook:
@@ -28,7 +28,4 @@ class MlflowRunTagsHook:
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        import mlflow
-
-        if mlflow.active_run() is not None:
-            mlflow.set_tags(run_tags(run_params.get("pipeline_names"), run_params.get("env")))
+        set_tags(run_tags(run_params.get("pipeline_names"), run_params.get("env")))

@@ -40,6 +40,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
 from jtcse import distributed
+from jtcse.tracking import active_run_reference
 
 T = TypeVar("T")
 # torchrun's default --rdzv-id: the other machines' plain torchrun command joins this run.
@@ -133,7 +134,7 @@ def launch(
         start_method="spawn",
         **rendezvous,
     )
-    job = _Job(function, args, kwargs, _active_mlflow_run())
+    job = _Job(function, args, kwargs, active_run_reference())
     return elastic_launch(config, _run_job)(job)[0]
 
 
@@ -165,13 +166,6 @@ def _share_cpu_threads() -> None:
         return
     workers = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-
-
-def _active_mlflow_run() -> tuple[str, str] | None:
-    import mlflow
-
-    run = mlflow.active_run()
-    return None if run is None else (mlflow.get_tracking_uri(), run.info.run_id)
 
 
 @contextmanager

@@ -30,6 +30,22 @@ def log_artifact(path: str) -> None:
         mlflow.log_artifact(path)
 
 
+def set_tags(tags: Mapping[str, str]) -> None:
+    """Tag the active MLflow run, if any."""
+    mlflow = _active_mlflow()
+    if mlflow is not None:
+        mlflow.set_tags(dict(tags))
+
+
+def active_run_reference() -> tuple[str, str] | None:
+    """``(tracking URI, run id)`` of the active MLflow run, for another process to log into;
+    None without an active run."""
+    mlflow = _active_mlflow()
+    if mlflow is None:
+        return None
+    return mlflow.get_tracking_uri(), mlflow.active_run().info.run_id
+
+
 def _active_mlflow() -> ModuleType | None:
     """The mlflow module when it is installed and a run is active, else None."""
     try:
