@@ -1,11 +1,12 @@
 """Tower-training throughput on 1 process against N processes (DDP, gloo on CPU, NCCL on GPU).
 
 Each variant trains a tower from the base model with unsupervised SimCSE exactly as stage 1
-does (:func:`jtcse.tower_training.tower_loss` through the shared loop
+does (:func:`jtcse.training.towers.tower_loss` through the shared loop
 :func:`jtcse.training.train`: global batches of ``--batch-size`` sentences, two views, AdamW)
 on the first ``--sentences`` non-empty lines of the training corpus, with no dev evaluation.
 One process trains in this process; N processes are started by
-:func:`jtcse.launcher.launch` (the torchrun engine) and split each global batch between them.
+:func:`jtcse.training.launcher.launch` (the torchrun engine) and split each global batch
+between them.
 Rank 0 stamps the time of every step; sentences/s = batch size x steps / seconds over the
 steps after ``--warmup-steps`` (process start, model loading and the first steps are not
 timed). On CPUs the N processes share the cores (each gets cores / N threads unless
@@ -34,11 +35,17 @@ from typing import Any
 import torch
 
 from corpus_arguments import add_model_and_corpus_arguments, corpus_path, first_sentences
-from jtcse.launcher import DistributedSettings, launch
+from jtcse.atomic import write_json_atomic
 from jtcse.modeling.loading import load_model_and_tokenizer
-from jtcse.reports import write_json_atomic
-from jtcse.tower_training import TowerSettings, tower_loss
-from jtcse.training import TrainingConfig, sentence_collator, train
+from jtcse.training import (
+    DistributedSettings,
+    TowerSettings,
+    TrainingConfig,
+    launch,
+    sentence_collator,
+    tower_loss,
+    train,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT_ROOT / "benchmarks" / "results" / "ddp_throughput.json"

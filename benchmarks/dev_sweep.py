@@ -22,10 +22,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from jtcse.joint_training import JointSettings, train_joint
-from jtcse.reports import write_json_atomic
-from jtcse.tower_training import TowerSettings, train_tower
-from jtcse.training import TrainingConfig, TrainingResult
+from jtcse.atomic import write_json_atomic
+from jtcse.training import (
+    JointSettings,
+    TowerSettings,
+    TrainingConfig,
+    TrainingResult,
+    train_joint,
+    train_tower,
+)
 
 
 def parse_candidate(text: str) -> dict[str, str]:

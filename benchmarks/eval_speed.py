@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from jtcse.reports import write_json_atomic
+from jtcse.atomic import write_json_atomic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"

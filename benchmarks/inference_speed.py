@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 from jtcse.api import load_encoder
+from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.evaluation.sts import evaluate_sts, evaluation_pairs
 from jtcse.paths import senteval_root
-from jtcse.reports import write_json_atomic
 
 MODELS = Path("data/06_models")
 VARIANTS = {

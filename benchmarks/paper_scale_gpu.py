@@ -24,12 +24,12 @@ from typing import Any
 import torch
 import yaml
 
+from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.evaluation.suite import evaluate_encoders, results_as_records
-from jtcse.joint_training import train_joint
-from jtcse.reports import write_json_atomic
-from jtcse.stage_parameters import joint_run_settings, tower_run_settings, validate_parameters
-from jtcse.tower_training import train_tower
+from jtcse.parameters import joint_run_settings, tower_run_settings, validate_parameters
+from jtcse.training.joint import train_joint
+from jtcse.training.towers import train_tower
 
 PAPER_CONF = Path(__file__).resolve().parents[1] / "conf" / "paper"
 TOWERS = ("tower_1", "tower_2")

@@ -15,7 +15,7 @@ encoded twice (two dropout views, 128 rows per tower).
     layers, per-batch padding (:func:`jtcse.training.sentence_collator`) with the batch run in
     length-sorted chunks (:func:`jtcse.modeling.chunking.forward_in_length_chunks`, as in
     training), bf16 autocast, and the joint loss of training
-    (:func:`jtcse.joint_training.joint_loss`: ``info_nce`` per tower, ``cross_info_nce`` on
+    (:func:`jtcse.training.joint.joint_loss`: ``info_nce`` per tower, ``cross_info_nce`` on
     the final and on the intermediate [CLS] vectors, ``modulus_loss`` in both directions).
 
 After one warm-up step each, ``--steps`` measured steps per variant run interleaved (naive,
@@ -45,12 +45,12 @@ from torch import Tensor
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from corpus_arguments import add_model_and_corpus_arguments, corpus_path, first_sentences
-from jtcse.joint_training import JointSettings, joint_loss
+from jtcse.atomic import write_json_atomic
+from jtcse.losses import joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.loading import resolve_model_path
 from jtcse.modeling.twin_tower import TwinTowerModel
-from jtcse.reports import write_json_atomic
-from jtcse.training import sentence_collator
+from jtcse.training import JointSettings, sentence_collator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"

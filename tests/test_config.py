@@ -6,10 +6,8 @@ import re
 
 import pytest
 
-from jtcse.config import build_settings
-from jtcse.joint_training import JointSettings
-from jtcse.tower_training import TowerSettings
-from jtcse.training import TrainingConfig
+from jtcse.parameters import build_settings
+from jtcse.training import JointSettings, TowerSettings, TrainingConfig
 
 WHERE = "tower_training.towers.tower_1.settings"
 

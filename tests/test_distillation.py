@@ -12,16 +12,10 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.datasets import NumpyArrayDataset
-from jtcse.distillation import (
-    DistillationSettings,
-    distillation_terms,
-    teacher_embeddings,
-    train_student,
-)
 from jtcse.encoder import Encoder
-from jtcse.losses import distillation_loss
+from jtcse.losses import distillation_loss, distillation_terms
 from jtcse.modeling.folders import write_sentence_transformers_config
-from jtcse.training import TrainingConfig
+from jtcse.training import DistillationSettings, TrainingConfig, teacher_embeddings, train_student
 from tests.training_runs import CORPUS, folder_stamp, weights
 
 

@@ -1,7 +1,7 @@
 """Training on 2 processes (gloo, CPU) against 1 process on the same global batch.
 
-Each fixture starts 2 worker processes once with :func:`jtcse.launcher.launch` (the torchrun
-engine); the workers run module-level functions of this file and rank 0 returns what they
+Each fixture starts 2 worker processes once with :func:`jtcse.training.launcher.launch` (the
+torchrun engine); the workers run module-level functions of this file and rank 0 returns what they
 measured. The single-process references run here, in the test process. Dropout is 0 wherever
 2 processes are compared with 1: the dropout masks of a slice cannot match those of the whole.
 """
@@ -20,13 +20,22 @@ import torch
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse import distributed
-from jtcse.distillation import DistillationSettings, student_loss
-from jtcse.joint_training import JointSettings, joint_training_loss
-from jtcse.launcher import DistributedSettings, launch
 from jtcse.modeling.twin_tower import TwinTowerModel
-from jtcse.tower_training import TowerSettings, tower_loss
-from jtcse.training import TrainingConfig, compute_gradients, sentence_collator, train
+from jtcse.training import (
+    DistillationSettings,
+    DistributedSettings,
+    JointSettings,
+    TowerSettings,
+    TrainingConfig,
+    compute_gradients,
+    distributed,
+    joint_training_loss,
+    launch,
+    sentence_collator,
+    student_loss,
+    tower_loss,
+    train,
+)
 from tests.training_runs import CORPUS
 
 TWO_PROCESSES = DistributedSettings(num_processes=2)
@@ -225,6 +234,7 @@ def two_process_loop(tiny_bert_path: Path, tmp_path_factory) -> dict[str, object
     return launch(TWO_PROCESSES, _loop_worker, str(tiny_bert_path), tmp_path_factory.mktemp("ddp"))
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_gather_puts_the_local_rows_back_with_their_gradient(two_process_steps):
     full, weights = _gather_input()
@@ -240,6 +250,7 @@ def test_gather_is_the_identity_in_one_process():
     assert distributed.world_size() == 1 and distributed.gather_with_local_gradient(rows) is rows
 
 
+@pytest.mark.slow
 @cpu_processes
 @pytest.mark.parametrize("family", list(FAMILY_SENTENCES))
 def test_one_step_on_two_processes_equals_one_process_on_the_global_batch(
@@ -258,18 +269,21 @@ def test_one_step_on_two_processes_equals_one_process_on_the_global_batch(
         torch.testing.assert_close(distributed_gradients[name], gradient, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_a_resumed_two_process_run_ends_like_an_uninterrupted_one(two_process_loop):
     # On every rank: a rank that missed rank 0's optimizer state would drift from the others.
     assert two_process_loop["per_rank_resumed_equals_uninterrupted"].tolist() == [True, True]
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_the_ranks_draw_different_random_numbers(two_process_loop):
     rank_0, rank_1 = two_process_loop["per_rank_draws"]
     assert len(rank_0) == 3 and not torch.equal(rank_0, rank_1)
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_only_rank_0_evaluates_saves_and_logs(two_process_loop):
     evaluate, save_best, log, steps = two_process_loop["per_rank_calls"].T.tolist()
@@ -279,6 +293,7 @@ def test_only_rank_0_evaluates_saves_and_logs(two_process_loop):
     assert log == [3 + 2, 0]  # every step's terms and each dev score
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_a_batch_that_does_not_split_between_the_processes_is_refused(two_process_loop):
     multiple, last_batch = two_process_loop["errors"]
@@ -286,6 +301,7 @@ def test_a_batch_that_does_not_split_between_the_processes_is_refused(two_proces
     assert "last batch of each epoch holds 1 of the 17 sentences" in last_batch
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_a_two_process_run_without_dropout_follows_the_one_process_run(
     two_process_loop, tiny_bert_path, tmp_path
@@ -300,6 +316,7 @@ def test_a_two_process_run_without_dropout_follows_the_one_process_run(
         assert float(difference.mean()) < 1e-5, name
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
     with socket.socket() as probe:
@@ -309,7 +326,7 @@ def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
         [
             *(sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", "1"),
             *("--nproc-per-node", "1", "--master-addr", "127.0.0.1", "--master-port", str(port)),
-            *("-m", "jtcse.launcher"),
+            *("-m", "jtcse.training.launcher"),
         ],
         cwd=Path(__file__).resolve().parents[1],
     )
@@ -324,7 +341,7 @@ def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"num_processes": 0}, "num_processes must be an integer >= 1; got 0"),
+        ({"num_processes": 0}, "num_processes must be >= 1; got 0"),
         ({"num_nodes": 2}, "rdzv_endpoint must be 'host:port' of this machine"),
         ({"num_nodes": 2, "rdzv_endpoint": "node0"}, "rdzv_endpoint must be 'host:port'"),
     ],
@@ -343,6 +360,7 @@ def _fail_on_rank_1() -> None:
         raise RuntimeError("rank 1 cannot go on")
 
 
+@pytest.mark.slow
 @cpu_processes
 def test_a_failing_worker_fails_the_launch_instead_of_hanging():
     # Rank 0 finishes and waits for rank 1, which raises: the agent stops the run. Its error

@@ -10,10 +10,9 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.joint_training import JointSettings, joint_loss, train_joint
-from jtcse.losses import cross_info_nce, info_nce, modulus_loss
+from jtcse.losses import cross_info_nce, info_nce, joint_loss, modulus_loss
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
-from jtcse.training import TrainingConfig
+from jtcse.training import JointSettings, TrainingConfig, train_joint
 from tests.tiny_bert import TINY_CORPUS
 from tests.training_runs import CORPUS, folder_stamp, weights
 

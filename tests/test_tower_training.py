@@ -6,8 +6,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from jtcse.tower_training import TowerSettings, train_tower
-from jtcse.training import TrainingConfig
+from jtcse.training import TowerSettings, TrainingConfig, train_tower
 from tests.training_runs import CORPUS, folder_stamp, weights
 
 NUMBERED = [f"sentence {index}" for index in range(10)]

@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.checkpoints import CorruptCheckpointError, latest_checkpoint, read_checkpoint
 from jtcse.training import (
     TrainingConfig,
     epoch_permutation,
@@ -22,6 +21,7 @@ from jtcse.training import (
     sentence_collator,
     train,
 )
+from jtcse.training.checkpoints import CorruptCheckpointError, latest_checkpoint, read_checkpoint
 from tests.tiny_bert import TINY_CORPUS
 
 # 32 sentences of varying length: the 12 of the tiny corpus, then 20 two-sentence joins.
@@ -474,7 +474,7 @@ def test_bf16_autocast_run_keeps_float32_weights(fresh_model, tokenizer, tmp_pat
     ],
 )
 def test_config_validation_names_the_field(field, value):
-    with pytest.raises(ValueError, match=rf"^{field} must be .*, got {re.escape(repr(value))}$"):
+    with pytest.raises(ValueError, match=rf"^{field} must be .*; got {re.escape(repr(value))}$"):
         small_config(**{field: value})
 
 

@@ -33,9 +33,9 @@ def _load(args: argparse.Namespace):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from jtcse.atomic import write_json_atomic
     from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
     from jtcse.evaluation.sts import evaluate_sts, format_table
-    from jtcse.reports import write_json_atomic
 
     table = read_sts_tasks(args.data, splits=EVALUATION_SPLITS)
     encoder = _load(args)
@@ -53,7 +53,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from jtcse.reports import open_atomic
+    from jtcse.atomic import open_atomic
 
     source = args.input.read_text(encoding="utf-8") if args.input else sys.stdin.read()
     sentences = [line for line in source.splitlines() if line.strip()]

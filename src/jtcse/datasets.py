@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from jtcse.atomic import open_atomic, write_json_atomic, write_text_atomic
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.folders import check_model_folder, copy_model_folder
-from jtcse.reports import open_atomic, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

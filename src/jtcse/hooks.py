@@ -8,7 +8,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 
-from jtcse.stage_parameters import validate_parameters
+from jtcse.parameters import validate_parameters
 from jtcse.tracking import run_tags, set_tags
 
 

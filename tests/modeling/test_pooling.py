@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from jtcse.modeling.loading import (
-    OFFLINE_BASE_MODEL,
-    load_model_and_tokenizer,
-    resolve_model_path,
-)
+from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.modeling.names import OFFLINE_BASE_MODEL, resolve_model_path
 from jtcse.modeling.pooling import POOLINGS, check_pooling, pool
 
 SENTENCES = [

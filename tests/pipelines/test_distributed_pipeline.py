@@ -16,9 +16,11 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from transformers import AutoModel
 
-from jtcse.checkpoints import latest_checkpoint, read_checkpoint
+from jtcse.training.checkpoints import latest_checkpoint, read_checkpoint
 
 WORK = Path("data/07_model_output/work/tower_1")
+
+pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
 
 
 def run_tower_1(project: Path, num_processes: int) -> None:

@@ -27,6 +27,8 @@ STAGES = list(yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"])
 AFTER_DISTILLATION = ["distillation", "onnx_export", "evaluation", "reporting"]
 GIT = ["git", "-c", "user.name=jtcse-test", "-c", "user.email=test@jtcse.invalid"]
 
+pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
+
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:

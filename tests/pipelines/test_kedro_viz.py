@@ -36,6 +36,8 @@ location.replace("./?pid=__default__&types=nodes,datasets,parameters&expandAllPi
 </script>
 """
 
+pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
+
 
 @dataclass(frozen=True)
 class FlowchartNode:

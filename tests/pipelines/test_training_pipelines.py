@@ -29,6 +29,7 @@ FIGURES = ("cls_attention_mass.png", "sts_bar_chart.png", "training_curves.png")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "results.ipynb"
 
 
+@pytest.mark.slow  # executes the results notebook
 def test_tower_and_joint_training_then_evaluation(
     test_project: Path, run_pipelines, monkeypatch: pytest.MonkeyPatch
 ) -> None:

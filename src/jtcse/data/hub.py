@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from jtcse.reports import open_atomic
+from jtcse.atomic import open_atomic, write_lines_atomic
 
 WIKI1M_REPO_ID = "princeton-nlp/datasets-for-simcse"
 WIKI1M_FILENAME = "wiki1m_for_simcse.txt"
@@ -69,13 +69,6 @@ def format_score(score: float) -> str:
     if not math.isfinite(value):
         raise ValueError(f"score must be a finite number, got {score!r}")
     return repr(value)
-
-
-def write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
-    """Write ``lines`` (each followed by ``\\n``, UTF-8) to ``path`` atomically."""
-    with open_atomic(path) as handle:
-        for line in lines:
-            handle.write(line + "\n")
 
 
 def write_sts_pairs(folder: Path, name: str, pairs: Iterable[ScoredPair]) -> None:

@@ -15,8 +15,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,10 +29,9 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from jtcse.api import ONNX_MODEL_FILE
+from jtcse.atomic import atomic_path, open_atomic, replace_folder_atomically, write_json_atomic
 from jtcse.encoder import Encoder, encode_in_length_order, max_tokens, normalize_rows
-from jtcse.modeling.folders import replace_folder_atomically
 from jtcse.modeling.loading import load_model_and_tokenizer
-from jtcse.reports import open_atomic, write_json_atomic
 
 MODEL_FILE = ONNX_MODEL_FILE
 METADATA_FILE = "export_metadata.json"
@@ -123,8 +120,7 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
     output_path.parent.mkdir(parents=True, exist_ok=True)
     if output_path.parent.resolve() != onnx_path.parent.resolve():
         _copy_sidecar_files(onnx_path.parent, output_path.parent)
-    temporary = output_path.with_name(f".{output_path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(output_path) as temporary:
         quantize_dynamic(
             onnx_path,
             temporary,
@@ -132,9 +128,6 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
             per_channel=True,
             weight_type=QuantType.QInt8,
         )
-        os.replace(temporary, output_path)
-    finally:
-        temporary.unlink(missing_ok=True)
     return output_path
 
 

@@ -9,44 +9,31 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import uuid
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from jtcse.atomic import replace_folder_atomically
 
-
-def replace_folder_atomically(folder: Path | str, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary)`` on a fresh sibling folder, then swap it in place of ``folder``.
-
-    The old folder (if any) is renamed aside before the new one is renamed in, then deleted;
-    both renames are atomic on one file system.
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        write(temporary)
-        aside = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
-        if folder.exists():
-            folder.rename(aside)
-        temporary.rename(folder)
-        shutil.rmtree(aside, ignore_errors=True)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    return folder
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 def save_model_folder(
     folder: Path | str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
 ) -> Path:
     """Save ``model`` and ``tokenizer`` as one standard folder, atomically."""
+    return replace_folder_atomically(
+        folder, lambda target: write_model_folder(target, model, tokenizer)
+    )
 
-    def write(target: Path) -> None:
-        model.save_pretrained(target)
-        tokenizer.save_pretrained(target)
 
-    return replace_folder_atomically(folder, write)
+def write_model_folder(
+    folder: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+) -> None:
+    """Write ``model`` and ``tokenizer`` into ``folder`` (not atomic: a writer for
+    :func:`jtcse.atomic.replace_folder_atomically`)."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
 
 
 def write_sentence_transformers_config(

@@ -28,29 +28,10 @@ from transformers import AutoModel, BertModel, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.models.bert.modeling_bert import BertLayer, BertSelfAttention
 
+from jtcse.modeling.layers import cross_attention_layer_indices
+
 COUPLINGS = ("value_swap", "cls_query", "value_sum")
 _ARCHITECTURE_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size")
-
-
-def cross_attention_layer_indices(num_layers: int, num_cross_attention_layers: int) -> list[int]:
-    """0-indexed cross-attention layers: with s = L / n, the 1-indexed layers s, 2s, ..., L.
-
-    Example: L = 12, n = 4 gives [2, 5, 8, 11]; n = 0 gives [] (no coupling). Raises a
-    ValueError naming ``num_cross_attention_layers`` when n < 0 or n does not divide L.
-    """
-    if num_cross_attention_layers < 0:
-        raise ValueError(
-            f"num_cross_attention_layers must be >= 0; got {num_cross_attention_layers}"
-        )
-    if num_cross_attention_layers and num_layers % num_cross_attention_layers:
-        raise ValueError(
-            f"num_cross_attention_layers must divide the number of layers ({num_layers}); "
-            f"got {num_cross_attention_layers}"
-        )
-    if num_cross_attention_layers == 0:
-        return []
-    spacing = num_layers // num_cross_attention_layers
-    return list(range(spacing - 1, num_layers, spacing))
 
 
 @dataclass

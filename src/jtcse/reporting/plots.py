@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from jtcse.curves import DEV_SCORE
+from jtcse.training.config import DEV_SCORE
 
 NOT_LOSS_TERMS = ("step", "learning_rate", "grad_norm", DEV_SCORE)
 TOTAL_LOSS = "loss"

@@ -8,15 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jtcse.curves import training_curve
-from jtcse.distillation import teacher_embeddings, train_student
-from jtcse.launcher import launch
-from jtcse.mlflow_model import log_encoder_model
-from jtcse.stage_parameters import (
+from jtcse.parameters import (
     distillation_run_settings,
     distributed_settings,
     teacher_bf16,
 )
+from jtcse.training.config import training_curve
 
 
 def compute_teacher_embeddings(
@@ -32,6 +29,9 @@ def compute_teacher_embeddings(
     Returns:
         Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence.
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.training.distillation import teacher_embeddings
+
     _, settings = distillation_run_settings(stage_params)
     bf16 = teacher_bf16(stage_params)
     sentences = training_corpus.splitlines()[: settings.max_sentences]
@@ -53,13 +53,17 @@ def train_student_node(
         sts_pairs: the STS table (only STS-B dev is used, for model selection).
         work_dir: the student's resumable checkpoints and best snapshot.
         stage_params: ``student_init`` (folder, Hub id or alias), ``training``, ``settings``
-            and ``distributed`` (:class:`jtcse.launcher.DistributedSettings`: processes
+            and ``distributed`` (:class:`jtcse.training.launcher.DistributedSettings`: processes
             sharing each batch).
 
     Returns:
         The folder of the best student on STS-B dev (copied to the catalog by its dataset) and
-        its training curve (:func:`jtcse.curves.training_curve`).
+        its training curve (:func:`jtcse.training.config.training_curve`).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.training.distillation import train_student
+    from jtcse.training.launcher import launch
+
     config, settings = distillation_run_settings(stage_params)
     processes = distributed_settings(stage_params, "distillation")
     best, result = launch(
@@ -85,4 +89,7 @@ def log_student_model(student: str) -> None:
     Args:
         student: the student's model folder (the catalog's ``student``).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.mlflow_model import log_encoder_model
+
     log_encoder_model(student, "student")

@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 
 from jtcse.evaluation.sts import format_table
-from jtcse.evaluation.suite import evaluate_encoders, results_as_records
 from jtcse.tracking import log_metrics
 
 
@@ -27,6 +26,9 @@ def evaluate_sts_encoders(
         The scores per encoder (JSON) and the same as a Markdown table; every score is
         logged to MLflow as ``<encoder>.<task>``.
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.evaluation.suite import evaluate_encoders, results_as_records
+
     results = evaluate_encoders(
         sts_pairs,
         evaluation_params["encoders"],

@@ -7,10 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.curves import training_curve
-from jtcse.joint_training import train_joint
-from jtcse.launcher import launch
-from jtcse.stage_parameters import distributed_settings, joint_run_settings
+from jtcse.parameters import distributed_settings, joint_run_settings
+from jtcse.training.config import training_curve
 
 
 def train_joint_node(
@@ -31,13 +29,17 @@ def train_joint_node(
         work_dir: the run's resumable checkpoints and best snapshot.
         stage_params: shared ``training`` and ``settings``, per run ``runs.<name>.training``
             / ``.settings`` overrides, and ``distributed``
-            (:class:`jtcse.launcher.DistributedSettings`: processes sharing each batch).
+            (:class:`jtcse.training.launcher.DistributedSettings`: processes sharing each batch).
         run_name: ``tncse`` (no cross-attention) or ``jtcse``.
 
     Returns:
         The best tower folders on the STS-B dev score of the decoupled ensemble, and the
-        run's training curve (:func:`jtcse.curves.training_curve`).
+        run's training curve (:func:`jtcse.training.config.training_curve`).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.training.joint import train_joint
+    from jtcse.training.launcher import launch
+
     config, settings = joint_run_settings(stage_params, run_name)
     processes = distributed_settings(stage_params, "jtcse_training")
     best_1, best_2, result = launch(

@@ -7,8 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.config import build_settings
-from jtcse.export.checks import ExportThresholds, export_and_check, parity_sentences
+from jtcse.parameters import build_settings
 from jtcse.tracking import log_metrics
 
 
@@ -31,6 +30,9 @@ def export_student_onnx(
     Returns:
         The fp32 and int8 export folders and the measured values (logged to MLflow).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.export.checks import ExportThresholds, export_and_check, parity_sentences
+
     thresholds = build_settings(
         ExportThresholds, export_params.get("thresholds"), "onnx_export.thresholds"
     )

@@ -7,13 +7,6 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from jtcse.reporting.attention import (
-    compare_cls_attention_mass,
-    recorded_coupling,
-    stsb_dev_sentences,
-)
-from jtcse.reporting.plots import plot_cls_attention_mass, plot_sts_bar_chart, plot_training_curves
-from jtcse.reporting.report import build_report
 from jtcse.tracking import log_metrics
 
 
@@ -26,6 +19,9 @@ def plot_training_curves_node(**curves: pd.DataFrame) -> Figure:
     Returns:
         The figure: one panel per run (loss terms and STS-B dev score against the step).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.reporting.plots import plot_training_curves
+
     return plot_training_curves(_by_run(curves))
 
 
@@ -41,6 +37,9 @@ def plot_sts_bar_chart_node(
     Returns:
         The bar chart.
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.reporting.plots import plot_sts_bar_chart
+
     return plot_sts_bar_chart(sts_results, reporting_params["sts_bar_chart"].get("encoders"))
 
 
@@ -65,6 +64,13 @@ def measure_cls_attention_mass(
         The masses per pair, mode, tower and layer (JSON); the mean over layers of each is
         logged to MLflow as ``cls_attention_mass.<pair>.<mode>.<tower>``.
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.reporting.attention import (
+        compare_cls_attention_mass,
+        recorded_coupling,
+        stsb_dev_sentences,
+    )
+
     options = reporting_params["cls_attention_mass"]
     num_cross_attention_layers, coupling = recorded_coupling(jtcse_tower_1)
     result = compare_cls_attention_mass(
@@ -96,6 +102,9 @@ def plot_cls_attention_mass_node(cls_attention_mass: dict[str, Any]) -> Figure:
     Returns:
         The figure: one panel per tower, one line per pair and mode.
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.reporting.plots import plot_cls_attention_mass
+
     return plot_cls_attention_mass(cls_attention_mass)
 
 
@@ -118,6 +127,9 @@ def write_report(
     Returns:
         The report (Markdown).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.reporting.report import build_report
+
     return build_report(
         sts_results_markdown,
         sts_results,

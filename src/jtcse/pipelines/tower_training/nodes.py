@@ -7,10 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.curves import training_curve
-from jtcse.launcher import launch
-from jtcse.stage_parameters import distributed_settings, tower_run_settings
-from jtcse.tower_training import train_tower
+from jtcse.parameters import distributed_settings, tower_run_settings
+from jtcse.training.config import training_curve
 
 
 def train_tower_node(
@@ -28,13 +26,17 @@ def train_tower_node(
         work_dir: the tower's resumable checkpoints and best snapshot.
         stage_params: ``base_model``, shared ``training`` and ``settings``, per tower
             ``towers.<name>.training`` / ``.settings`` overrides, and ``distributed``
-            (:class:`jtcse.launcher.DistributedSettings`: processes sharing each batch).
+            (:class:`jtcse.training.launcher.DistributedSettings`: processes sharing each batch).
         tower_name: which entry of ``towers`` to train.
 
     Returns:
         The folder of the best tower on STS-B dev (copied to the catalog by its dataset) and
-        its training curve (:func:`jtcse.curves.training_curve`).
+        its training curve (:func:`jtcse.training.config.training_curve`).
     """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.training.launcher import launch
+    from jtcse.training.towers import train_tower
+
     config, settings = tower_run_settings(stage_params, tower_name)
     processes = distributed_settings(stage_params, "tower_training")
     best, result = launch(

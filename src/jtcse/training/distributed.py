@@ -1,9 +1,10 @@
 """Process-group facts and collectives for training on several processes (PyTorch DDP).
 
 A process learns its place from the environment that ``torchrun`` (or
-:func:`jtcse.launcher.launch`, or ``accelerate launch``) sets: ``RANK`` (0 .. W-1 over all
-machines), ``WORLD_SIZE`` (W), ``LOCAL_RANK`` (its GPU on this machine). Without them, or with
-W = 1, every function here is the identity and training runs in one process, as before.
+:func:`jtcse.training.launcher.launch`, or ``accelerate launch``) sets: ``RANK`` (0 .. W-1
+over all machines), ``WORLD_SIZE`` (W), ``LOCAL_RANK`` (its GPU on this machine). Without
+them, or with W = 1, every function here is the identity and training runs in one process, as
+before.
 
 Global batch, local slices. A global batch of ``batch_size`` sentences is cut into W
 contiguous slices (:func:`local_slice`); rank r encodes slice r only. The contrastive losses

@@ -7,78 +7,34 @@ batch; with its teacher row t and student row s::
 
     L_D = k * InfoNCE_tau([t_1, s_1, ..., t_N, s_N]) + (1 - k) * mean |s - t|
 
-(:func:`jtcse.losses.distillation_loss`). The best student on STS-B dev is kept as a standard
-Hugging Face folder that is also a sentence-transformers folder ([CLS] pooling), so it runs at
-the cost of one tower.
+(:func:`jtcse.losses.distillation_loss`; settings
+:class:`jtcse.training.settings.DistillationSettings`). The best student on STS-B dev is kept
+as a standard Hugging Face folder that is also a sentence-transformers folder ([CLS] pooling),
+so it runs at the cost of one tower.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from jtcse import distributed
 from jtcse.encoder import Encoder
-from jtcse.losses import distillation_loss
+from jtcse.losses import distillation_terms
 from jtcse.modeling.chunking import cls_in_length_chunks
-from jtcse.modeling.folders import (
-    check_model_folder,
-    replace_folder_atomically,
-    save_model_folder,
-    write_sentence_transformers_config,
-)
+from jtcse.modeling.folders import write_model_folder, write_sentence_transformers_config
 from jtcse.modeling.loading import load_model_and_tokenizer
-from jtcse.selection import dev_scorer
-from jtcse.training import (
-    LossFunction,
-    TrainingConfig,
-    TrainingResult,
-    mlflow_metrics_logger,
-    sentence_collator,
-    train,
-)
-
-
-@dataclass(frozen=True)
-class DistillationSettings:
-    """The distillation loss and the student's inputs.
-
-    Attributes:
-        weight_contrastive: k in [0, 1], the weight of the InfoNCE term (the L1 term has 1 - k).
-        temperature: tau > 0 of the InfoNCE term.
-        max_sentences: train on the first this many corpus sentences (None: all).
-        max_length: truncation length of the student's input, in tokens.
-        length_chunks: run each batch in this many length-sorted chunks (same result, less
-            padding; see :mod:`jtcse.modeling.chunking`).
-        dropout: hidden and attention dropout of the student during training.
-    """
-
-    weight_contrastive: float = 0.01
-    temperature: float = 0.05
-    max_sentences: int | None = None
-    max_length: int = 64
-    length_chunks: int = 4
-    dropout: float = 0.1
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.weight_contrastive <= 1.0:
-            raise ValueError(f"weight_contrastive must be in [0, 1]; got {self.weight_contrastive}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0; got {self.temperature}")
-        if self.max_sentences is not None and self.max_sentences < 1:
-            raise ValueError(f"max_sentences must be >= 1 or null; got {self.max_sentences}")
-        if self.max_length < 1:
-            raise ValueError(f"max_length must be >= 1; got {self.max_length}")
-        if self.length_chunks < 1:
-            raise ValueError(f"length_chunks must be >= 1; got {self.length_chunks}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout}")
+from jtcse.training import distributed
+from jtcse.training.batching import sentence_collator
+from jtcse.training.config import TrainingConfig, TrainingResult
+from jtcse.training.loop import LossFunction
+from jtcse.training.settings import DistillationSettings
+from jtcse.training.stage import dropout_overrides, run_stage
 
 
 def teacher_embeddings(
@@ -98,25 +54,14 @@ def teacher_embeddings(
     return encoder.encode(list(sentences), batch_size).astype(np.float32, copy=False)
 
 
-def distillation_terms(
-    teacher: torch.Tensor, student: torch.Tensor, settings: DistillationSettings
-) -> dict[str, torch.Tensor]:
-    """``loss`` = L_D (module docstring) and, for logging, its two terms: ``contrastive`` the
-    InfoNCE over the interleaved rows and ``l1`` the mean absolute error (both detached)."""
-    loss = distillation_loss(teacher, student, settings.weight_contrastive, settings.temperature)
-    with torch.no_grad():
-        contrastive = distillation_loss(teacher, student, 1.0, settings.temperature)
-        l1 = distillation_loss(teacher, student, 0.0, settings.temperature)
-    return {"loss": loss, "contrastive": contrastive, "l1": l1}
-
-
 def student_loss(teacher: torch.Tensor, settings: DistillationSettings) -> LossFunction:
-    """The ``loss_fn`` of distillation: :func:`distillation_terms` of the whole global batch.
+    """The ``loss_fn`` of distillation: :func:`jtcse.losses.distillation_terms` of the whole
+    global batch.
 
     ``batch["rows"]`` holds the teacher row of each sentence of the batch; the student's
     [CLS] rows and these row numbers of every process are gathered
-    (:func:`jtcse.distributed.gather_with_local_gradient`), so the InfoNCE negatives and the
-    L1 mean run over the same rows as in one process.
+    (:func:`jtcse.training.distributed.gather_with_local_gradient`), so the InfoNCE negatives
+    and the L1 mean run over the same rows as in one process.
     """
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -156,7 +101,6 @@ def train_student(
 
     Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
     """
-    work_dir = Path(work_dir)
     distributed.init_from_environment()  # before loading: selects this process's GPU
     selected = list(sentences[: settings.max_sentences])
     if teacher.ndim != 2 or teacher.shape[0] < len(selected):
@@ -164,11 +108,7 @@ def train_student(
             f"teacher must be a [rows, hidden] array with a row for each of the "
             f"{len(selected)} training sentences; got shape {teacher.shape}"
         )
-    model, tokenizer = load_model_and_tokenizer(
-        student_init,
-        hidden_dropout_prob=settings.dropout,
-        attention_probs_dropout_prob=settings.dropout,
-    )
+    model, tokenizer = load_model_and_tokenizer(student_init, **dropout_overrides(settings.dropout))
     hidden_size = int(model.config.hidden_size)
     if teacher.shape[1] != hidden_size:
         raise ValueError(
@@ -185,31 +125,26 @@ def train_student(
         batch["rows"] = torch.tensor([row_of[sentence] for sentence in batch_sentences])
         return batch
 
-    best = work_dir / "best"
+    def write_best(folder: Path) -> None:
+        write_model_folder(folder, model, tokenizer)
+        write_sentence_transformers_config(folder, hidden_size, settings.max_length)
 
-    def save_best(score: float, step: int) -> None:
-        def write(folder: Path) -> None:
-            save_model_folder(folder, model, tokenizer)
-            write_sentence_transformers_config(folder, hidden_size, settings.max_length)
-
-        replace_folder_atomically(best, write)
-
-    result = train(
+    (best,), result = run_stage(
         model,
         selected,
         collate,
         student_loss(teacher_tensor, settings),
         config,
-        work_dir / "checkpoints",
-        evaluate_fn=dev_scorer(sts_pairs, lambda: Encoder([(model, tokenizer)]), config.bf16),
-        save_best_fn=save_best,
-        log_metrics=mlflow_metrics_logger(f"{name}."),
+        work_dir,
+        sts_pairs,
+        make_encoder=lambda: Encoder([(model, tokenizer)]),
+        write_best=write_best,
+        name=name,
         resume=resume,
-        description=name,
-        extra_fingerprint={
+        fingerprint={
             "student_init": str(student_init),
             "teacher": hashlib.sha256(teacher.tobytes()).hexdigest(),
             "settings": asdict(settings),
         },
     )
-    return (check_model_folder(best) if distributed.is_main_process() else best), result
+    return best, result

@@ -1,5 +1,6 @@
-"""The settings of each training stage, built from its parameters (``parameters_<stage>.yml``),
-and :func:`validate_parameters`, which checks all of them before a run trains anything.
+"""Parameters -> settings: the settings of each training stage built from its parameters
+(``parameters_<stage>.yml``) by :func:`build_settings`, and :func:`validate_parameters`, which
+checks all of them before a run trains anything. Imports no torch.
 
 Every error is a ``ValueError`` that starts with the parameter's path, for example
 ``jtcse_training.runs.jtcse.settings.num_cross_attention_layers: ...``.
@@ -7,16 +8,21 @@ Every error is a ``ValueError`` that starts with the parameter's path, for examp
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from jtcse.config import build_settings
-from jtcse.distillation import DistillationSettings
-from jtcse.joint_training import JointSettings
-from jtcse.launcher import DistributedSettings
-from jtcse.modeling.twin_tower import cross_attention_layer_indices
-from jtcse.tower_training import TowerSettings
-from jtcse.training import TrainingConfig
+from jtcse.modeling.layers import cross_attention_layer_indices
+from jtcse.modeling.names import names_local_folder, resolve_model_path
+from jtcse.training.config import TrainingConfig
+from jtcse.training.settings import (
+    DistillationSettings,
+    DistributedSettings,
+    JointSettings,
+    TowerSettings,
+)
 
 # The keys each stage's parameters may have; anything else is a typo and is refused.
 STAGE_KEYS: dict[str, frozenset[str]] = {
@@ -31,6 +37,34 @@ _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "jtcse_training": ("training", "runs"),
     "distillation": ("student_init", "training"),
 }
+
+
+T = TypeVar("T")
+
+
+def build_settings(cls: type[T], values: Mapping[str, Any] | None, where: str) -> T:
+    """``cls(**values)`` for a dataclass ``cls``; unknown keys, wrong types (None included,
+    unless the annotation allows it) and values the dataclass refuses raise a ValueError that
+    starts with the parameter path ``where``."""
+    values = dict(values or {})
+    fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
+    for name, value in values.items():
+        expected, optional = _expected_types(fields[name].type)
+        wrong_bool = isinstance(value, bool) and bool not in expected
+        wrong_none = value is None and not optional
+        wrong_type = value is not None and (wrong_bool or not isinstance(value, expected))
+        if expected and (wrong_none or wrong_type):
+            raise ValueError(
+                f"{where}.{name}: expected {fields[name].type}, got {type(value).__name__} "
+                f"{value!r}"
+            )
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def tower_run_settings(
@@ -177,8 +211,34 @@ def _check_keys(values: Mapping[str, Any], where: str, allowed: frozenset[str]) 
 
 
 def _num_hidden_layers(model: str) -> int:
+    """The depth of ``model``: read from a local folder's ``config.json`` (no torch import),
+    or through ``AutoConfig`` for a Hub id."""
+    path = resolve_model_path(model)
+    if names_local_folder(path) and (Path(path) / "config.json").is_file():
+        return int(json.loads((Path(path) / "config.json").read_text())["num_hidden_layers"])
     from transformers import AutoConfig
 
-    from jtcse.modeling.loading import resolve_model_path
+    return int(AutoConfig.from_pretrained(path).num_hidden_layers)
 
-    return int(AutoConfig.from_pretrained(resolve_model_path(model)).num_hidden_layers)
+
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+}
+
+
+def _expected_types(annotation: object) -> tuple[tuple[type, ...], bool]:
+    """Python types allowed by a simple annotation string such as ``"int | None"``, and
+    whether None is allowed; ``((), True)`` (nothing checked) for any other annotation."""
+    allowed: tuple[type, ...] = ()
+    optional = False
+    for part in str(annotation).replace(" ", "").split("|"):
+        if part == "None":
+            optional = True
+            continue
+        if part not in _SIMPLE_TYPES:
+            return (), True
+        allowed += _SIMPLE_TYPES[part]
+    return allowed, optional

@@ -34,6 +34,8 @@ from typing import Any
 
 import torch
 
+from jtcse.atomic import fsync_directory, write_bytes_durably
+
 MANIFEST_NAME = "manifest.json"
 METADATA_NAME = "metadata.json"
 MANIFEST_FORMAT_VERSION = 1
@@ -80,15 +82,15 @@ def write_checkpoint(
         },
     }
     for name, data in files.items():
-        _write_durably(temporary / name, data)
-    _write_durably(temporary / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
-    _fsync_directory(temporary)
+        write_bytes_durably(temporary / name, data)
+    write_bytes_durably(temporary / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
+    fsync_directory(temporary)
 
     final = checkpoint_dir / f"step-{step:08d}"
     if final.exists():
         _discard(final)
     os.replace(temporary, final)
-    _fsync_directory(checkpoint_dir)
+    fsync_directory(checkpoint_dir)
     for other in _checkpoint_dirs(checkpoint_dir):
         if other != final:
             _discard(other)
@@ -187,21 +189,3 @@ def _torch_bytes(value: Any) -> bytes:
     buffer = io.BytesIO()
     torch.save(value, buffer)
     return buffer.getvalue()
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    """Make a rename or new entries in ``path`` durable (POSIX only; a no-op elsewhere)."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

