@@ -60,7 +60,7 @@ def _imports_torch(project: Path) -> bool:
         text=True,
         check=True,
     )
-    return any(line.rstrip().endswith("| torch") for line in probe.stderr.splitlines())
+    return any(line.split("|")[-1].strip() == "torch" for line in probe.stderr.splitlines())
 
 
 def main() -> None:

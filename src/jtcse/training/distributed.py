@@ -20,6 +20,7 @@ gradient of the same global batch (:func:`jtcse.training.compute_gradients`).
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from datetime import timedelta
 from typing import TypeVar
@@ -70,6 +71,25 @@ def rank() -> int:
 def is_main_process() -> bool:
     """Whether this is rank 0, the process that alone writes files and logs."""
     return rank() == 0
+
+
+def check_batch_split(batch_size: int, num_sentences: int, total_steps: int) -> None:
+    """Every rank must get a non-empty, equal slice of each full global batch of
+    ``batch_size`` sentences, over the ``total_steps`` steps of a run on ``num_sentences``."""
+    size = world_size()
+    if size == 1:
+        return
+    if batch_size % size:
+        raise ValueError(
+            f"batch_size ({batch_size}) must be a multiple of the number of processes "
+            f"({size}): each process takes an equal slice of every global batch"
+        )
+    last_batch = num_sentences % batch_size
+    if 0 < last_batch < size and total_steps >= math.ceil(num_sentences / batch_size):
+        raise ValueError(
+            f"the last batch of each epoch holds {last_batch} of the {num_sentences} sentences, "
+            f"fewer than the {size} processes: change the number of sentences or batch_size"
+        )
 
 
 def local_slice(indices: Tensor) -> Tensor:

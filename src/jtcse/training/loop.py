@@ -134,7 +134,7 @@ def train(
             f"training steps ({total_steps})"
         )
     distributed.init_from_environment()
-    _check_split_between_processes(config, len(sentences), total_steps)
+    distributed.check_batch_split(config.batch_size, len(sentences), total_steps)
     identity = run_identity(config, sentences, extra_fingerprint)
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
@@ -309,26 +309,6 @@ def _evaluate(
         progress.best_score, progress.best_step = score, step
         if save_best_fn is not None and main:
             save_best_fn(score, step)
-
-
-def _check_split_between_processes(
-    config: TrainingConfig, num_sentences: int, total_steps: int
-) -> None:
-    """Every rank must get a non-empty, equal slice of each full global batch."""
-    size = distributed.world_size()
-    if size == 1:
-        return
-    if config.batch_size % size:
-        raise ValueError(
-            f"batch_size ({config.batch_size}) must be a multiple of the number of processes "
-            f"({size}): each process takes an equal slice of every global batch"
-        )
-    last_batch = num_sentences % config.batch_size
-    if 0 < last_batch < size and total_steps >= math.ceil(num_sentences / config.batch_size):
-        raise ValueError(
-            f"the last batch of each epoch holds {last_batch} of the {num_sentences} sentences, "
-            f"fewer than the {size} processes: change the number of sentences or batch_size"
-        )
 
 
 def _postfix(progress: Progress) -> dict[str, str]:

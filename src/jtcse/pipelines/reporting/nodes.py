@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from jtcse.tracking import log_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def plot_training_curves_node(**curves: pd.DataFrame) -> Figure:
