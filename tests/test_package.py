@@ -3,8 +3,10 @@ and every public name resolves to the object of its module."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,38 @@ def test_every_public_name_resolves(name: str) -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Encodr'"):
         _ = jtcse.Encodr
+
+
+def _module_level_imports() -> dict[str, set[str]]:
+    """Each module of ``src/jtcse`` -> the project modules it imports at module level (imports
+    inside functions and under ``if TYPE_CHECKING:`` run later, or never, and cannot cycle)."""
+    source = Path(jtcse.__file__).parent.parent
+    files = {
+        ".".join(path.relative_to(source).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in source.joinpath("jtcse").rglob("*.py")
+    }
+    graph = {}
+    for name, path in files.items():
+        imported = set()
+        for statement in ast.parse(path.read_text()).body:
+            if isinstance(statement, ast.ImportFrom) and statement.module:
+                for alias in statement.names:
+                    full = f"{statement.module}.{alias.name}"
+                    imported.add(full if full in files else statement.module)
+            elif isinstance(statement, ast.Import):
+                imported.update(alias.name for alias in statement.names)
+        graph[name] = {module for module in imported if module in files and module != name}
+    return graph
+
+
+def test_no_import_cycle_between_modules() -> None:
+    graph = _module_level_imports()
+    assert "jtcse.training.loop" in graph["jtcse.training.stage"]  # the graph sees imports
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(
+            module == target or (module not in seen and reaches(module, target, seen | {module}))
+            for module in graph[start]
+        )
+
+    assert [module for module in graph if reaches(module, module, {module})] == []
