@@ -11,10 +11,10 @@ import pytest
 from jtcse.data.corpus import (
     CorpusFilter,
     leakage_key,
-    normalise_whitespace,
     prepare_corpus,
     read_corpus,
 )
+from jtcse.data.senteval import rejoin_tokens as normalise_whitespace
 
 COUNT_NAMES = {
     "input",

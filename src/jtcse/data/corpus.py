@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jtcse.data.senteval import rejoin_tokens
+
 _NOT_KEY_CHARACTER = re.compile(r"[^0-9a-z]")
 
 
@@ -94,12 +96,6 @@ def read_corpus(path: Path) -> list[str]:
         ) from None
 
 
-def normalise_whitespace(text: str) -> str:
-    """Collapse every run of Unicode whitespace (tabs, newlines, NBSP, ...) to one space and
-    strip both ends."""
-    return " ".join(text.split())
-
-
 def leakage_key(text: str) -> str:
     """The decontamination key of a sentence: NFKC-normalised, lowercased, and reduced to the
     characters ``[0-9a-z]``, so that case, punctuation, spacing and tokenisation do not matter
@@ -134,7 +130,7 @@ def prepare_corpus(
     kept: list[str] = []
     for raw in sentences:
         counts["input"] += 1
-        sentence = normalise_whitespace(raw)
+        sentence = rejoin_tokens(raw)  # whitespace as SentEval normalises it
         reason = _drop_reason(sentence, corpus_filter, seen, evaluation_keys)
         if reason is None:
             kept.append(sentence)

@@ -52,7 +52,9 @@ class _Pair:
 
 
 def rejoin_tokens(text: str) -> str:
-    """Split on whitespace and re-join with single spaces (SentEval's ``' '.join(s.split())``)."""
+    """Split on whitespace and re-join with single spaces (SentEval's ``' '.join(s.split())``):
+    every run of Unicode whitespace (tabs, newlines, NBSP, ...) becomes one space, both ends
+    stripped. The training corpus is normalised with it too (:mod:`jtcse.data.corpus`)."""
     return " ".join(text.split())
 
 
