@@ -4,8 +4,9 @@ first lines of the corpus."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from jtcse.paths import data_root
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,8 +26,7 @@ def add_model_and_corpus_arguments(parser: argparse.ArgumentParser) -> None:
 def corpus_path(parser: argparse.ArgumentParser, corpus: Path | None) -> Path:
     """``--corpus``, or the default data root's corpus; a missing file is a usage error."""
     if corpus is None:
-        root = Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT.parent / "shared" / "data"))
-        corpus = root / "unsup_corpus" / "train_all.txt"
+        corpus = data_root(PROJECT_ROOT) / "unsup_corpus" / "train_all.txt"
     if not corpus.is_file():
         parser.error(f"--corpus file not found: {corpus}")
     return corpus

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from jtcse.atomic import write_json_atomic
+from jtcse.paths import data_root
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
@@ -39,11 +40,8 @@ TASKS = ("STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelat
 
 
 def default_senteval_dir() -> Path:
-    """``$JTCSE_DATA_ROOT/senteval``, the data root defaulting to ``../shared/data`` of the
-    project root."""
-    return Path(os.environ.get("JTCSE_DATA_ROOT", PROJECT_ROOT / ".." / "shared" / "data")) / (
-        "senteval"
-    )
+    """``<data root>/senteval``, a relative data root taken from the project root."""
+    return data_root(PROJECT_ROOT) / "senteval"
 
 
 def jtcse_command() -> Path:

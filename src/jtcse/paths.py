@@ -14,9 +14,13 @@ DATA_ROOT_VARIABLE = "JTCSE_DATA_ROOT"
 DEFAULT_DATA_ROOT = "../shared/data"
 
 
-def data_root() -> Path:
-    """The data root: ``$JTCSE_DATA_ROOT`` if set, else ``../shared/data``."""
-    return Path(os.environ.get(DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT))
+def data_root(base: Path | None = None) -> Path:
+    """The data root: ``$JTCSE_DATA_ROOT`` if set, else ``../shared/data``; a relative root is
+    taken relative to ``base`` when given (the project root, for scripts run from anywhere),
+    else to the working directory. The catalog (``${data_root:}``), the CLI and the benchmarks
+    all resolve it here."""
+    root = Path(os.environ.get(DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT))
+    return root if base is None or root.is_absolute() else base / root
 
 
 def senteval_root() -> Path:

@@ -1,7 +1,7 @@
 """Kedro project settings.
 
-Configuration may read environment variables with ``${env:NAME,default}`` (for example the data
-root ``${env:JTCSE_DATA_ROOT,../shared/data}``) in parameters and the catalog. Parameters are
+Configuration may read environment variables with ``${env:NAME,default}`` in parameters and the
+catalog, and the data root (:func:`jtcse.paths.data_root`) with ``${data_root:}``. Parameters are
 checked before a run starts, and MLflow runs are tagged (:mod:`jtcse.hooks`).
 """
 
@@ -10,6 +10,7 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from jtcse.hooks import MlflowRunTagsHook, ParameterValidationHook
+from jtcse.paths import data_root
 
 
 def _environment_variable(name: str, default: str | None = None) -> str | None:
@@ -21,5 +22,5 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"env": _environment_variable},
+    "custom_resolvers": {"env": _environment_variable, "data_root": lambda: str(data_root())},
 }
