@@ -53,7 +53,7 @@ def train_student_node(
         sts_pairs: the STS table (only STS-B dev is used, for model selection).
         work_dir: the student's resumable checkpoints and best snapshot.
         stage_params: ``student_init`` (folder, Hub id or alias), ``training``, ``settings``
-            and ``distributed`` (:class:`jtcse.training.launcher.DistributedSettings`: processes
+            and ``distributed`` (:class:`jtcse.training.settings.DistributedSettings`: processes
             sharing each batch).
 
     Returns:

@@ -29,7 +29,7 @@ def train_joint_node(
         work_dir: the run's resumable checkpoints and best snapshot.
         stage_params: shared ``training`` and ``settings``, per run ``runs.<name>.training``
             / ``.settings`` overrides, and ``distributed``
-            (:class:`jtcse.training.launcher.DistributedSettings`: processes sharing each batch).
+            (:class:`jtcse.training.settings.DistributedSettings`: processes sharing each batch).
         run_name: ``tncse`` (no cross-attention) or ``jtcse``.
 
     Returns:

@@ -26,7 +26,7 @@ def train_tower_node(
         work_dir: the tower's resumable checkpoints and best snapshot.
         stage_params: ``base_model``, shared ``training`` and ``settings``, per tower
             ``towers.<name>.training`` / ``.settings`` overrides, and ``distributed``
-            (:class:`jtcse.training.launcher.DistributedSettings`: processes sharing each batch).
+            (:class:`jtcse.training.settings.DistributedSettings`: processes sharing each batch).
         tower_name: which entry of ``towers`` to train.
 
     Returns:
