@@ -13,8 +13,9 @@ from collections.abc import Callable
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from jtcse.training.settings import AUGMENTATIONS
+
 Augmentation = Callable[[str], str]
-AUGMENTATIONS = ("word_deletion", "word_repetition")
 
 
 def word_deletion(sentence: str, probability: float) -> str:
