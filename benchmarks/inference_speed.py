@@ -20,9 +20,9 @@ import statistics
 import time
 from pathlib import Path
 
-from jtcse.api import load_encoder
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
+from jtcse.encoding import load_encoder
 from jtcse.evaluation.sts import evaluate_sts, evaluation_pairs
 from jtcse.paths import senteval_root
 

@@ -11,7 +11,7 @@ import pytest
 
 from jtcse.console import main
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.evaluation.sts import evaluate_sts
 from tests.senteval_fixture import write_senteval_fixture
 

@@ -12,7 +12,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.datasets import NumpyArrayDataset
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.losses import distillation_loss, distillation_terms
 from jtcse.modeling.folders import write_sentence_transformers_config
 from jtcse.training import DistillationSettings, TrainingConfig, teacher_embeddings, train_student

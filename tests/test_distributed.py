@@ -74,7 +74,7 @@ def _one_step(
         batch = sentence_collator(tokenizer, 32, views=2)(sentences)
         loss_fn = tower_loss(TowerSettings(dropout=0.0, length_chunks=2))
     elif family == "joint":
-        model = TwinTowerModel.from_pretrained(*paths, num_cross_attention_layers=1, **NO_DROPOUT)
+        model = TwinTowerModel.from_towers(*paths, num_cross_attention_layers=1, **NO_DROPOUT)
         batch = sentence_collator(tokenizer, 32, views=2)(sentences)
         loss_fn = joint_training_loss(
             JointSettings(num_cross_attention_layers=1, dropout=0.0, length_chunks=2)

@@ -1,4 +1,4 @@
-"""Tests of the public encoding API (jtcse.encoder.Encoder) on tiny real BERTs."""
+"""Tests of the public encoding API (jtcse.encoding.Encoder) on tiny real BERTs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.modeling.loading import load_model_and_tokenizer
 
 # Deliberately not sorted by length, with a repeat, so the length sort must be undone.

@@ -12,6 +12,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from jtcse.losses import cross_info_nce, info_nce, joint_loss, modulus_loss
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
+from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import JointSettings, TrainingConfig, train_joint
 from tests.tiny_bert import TINY_CORPUS
 from tests.training_runs import CORPUS, folder_stamp, weights
@@ -25,7 +26,7 @@ def twin_output(path_1: Path, path_2: Path, n: int) -> TwinTowerOutput:
     tokenizer = AutoTokenizer.from_pretrained(path_1)
     batch = tokenizer(SENTENCES, padding="longest", return_tensors="pt")
     model = TwinTowerModel(
-        AutoModel.from_pretrained(path_1), AutoModel.from_pretrained(path_2), n
+        AutoModel.from_pretrained(path_1), AutoModel.from_pretrained(path_2), TwinTowerConfig(n)
     ).train()
     torch.manual_seed(0)
     return model(
@@ -131,7 +132,9 @@ def test_no_intermediate_term_without_cross_attention(uncoupled):
 
 def test_the_loss_backpropagates_into_both_towers(tiny_bert_path, tiny_bert_path_b):
     model = TwinTowerModel(
-        AutoModel.from_pretrained(tiny_bert_path), AutoModel.from_pretrained(tiny_bert_path_b), 1
+        AutoModel.from_pretrained(tiny_bert_path),
+        AutoModel.from_pretrained(tiny_bert_path_b),
+        TwinTowerConfig(1),
     )
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_path)
     batch = tokenizer(SENTENCES, padding="longest", return_tensors="pt")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.mlflow_model import log_encoder_model
 from jtcse.tracking import run_tags
 

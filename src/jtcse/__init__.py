@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Encoder": "jtcse.encoder",
-    "CoupledTwinEncoder": "jtcse.encoder",
-    "load_encoder": "jtcse.api",
+    "Encoder": "jtcse.encoding",
+    "CoupledTwinEncoder": "jtcse.encoding",
+    "load_encoder": "jtcse.encoding",
     "TrainingConfig": "jtcse.training.config",
     "TowerSettings": "jtcse.training.settings",
     "JointSettings": "jtcse.training.settings",
@@ -50,8 +50,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from jtcse.api import load_encoder
-    from jtcse.encoder import CoupledTwinEncoder, Encoder
+    from jtcse.encoding import CoupledTwinEncoder, Encoder, load_encoder
     from jtcse.parameters import validate_parameters
     from jtcse.training.config import TrainingConfig
     from jtcse.training.distillation import train_student

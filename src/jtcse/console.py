@@ -26,7 +26,7 @@ from jtcse.paths import senteval_root
 
 
 def _load(args: argparse.Namespace):
-    from jtcse.api import load_encoder
+    from jtcse.encoding import load_encoder
 
     models = args.model[0] if len(args.model) == 1 else args.model
     return load_encoder(models, pooling=args.pooling, bf16=args.bf16)

@@ -24,10 +24,10 @@ SENTENCE_COLUMN = "sentence"
 
 
 class SentenceEncoderModel(mlflow.pyfunc.PythonModel):
-    """Encodes sentences with a model folder (PyTorch or ONNX) through :mod:`jtcse.api`."""
+    """Encodes sentences with a model folder (PyTorch or ONNX) through :mod:`jtcse.encoding`."""
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
-        from jtcse.api import load_encoder
+        from jtcse.encoding import load_encoder
 
         self._encoder = load_encoder(context.artifacts[ENCODER_ARTIFACT])
 

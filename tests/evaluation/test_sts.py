@@ -17,7 +17,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from jtcse.data.senteval import ALL_TASKS, COLUMNS, EVALUATION_SPLITS, read_sts_tasks
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.evaluation.sts import (
     DEV_KEY,
     RESULT_KEYS,

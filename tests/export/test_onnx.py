@@ -12,16 +12,9 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.api import load_encoder
-from jtcse.encoder import Encoder
-from jtcse.export.onnx import (
-    METADATA_FILE,
-    TRACING_SENTENCES,
-    OnnxEncoder,
-    export_onnx,
-    parity,
-    quantize_int8,
-)
+from jtcse.encoding import Encoder, load_encoder
+from jtcse.encoding.onnx_runtime import METADATA_FILE, OnnxEncoder
+from jtcse.export.onnx import TRACING_SENTENCES, export_onnx, parity, quantize_int8
 
 LONG_SENTENCE = " ".join(["the cat sits on the mat"] * 10)
 SENTENCES = [

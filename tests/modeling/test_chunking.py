@@ -12,6 +12,7 @@ from transformers import AutoModel, AutoTokenizer, BertModel
 
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
+from jtcse.modeling.twin_tower_config import TwinTowerConfig
 
 # Very different lengths, longest first and shortest in the middle, so that sorting moves rows.
 SENTENCES = [
@@ -43,7 +44,7 @@ def tower(tiny_bert_path: Path) -> BertModel:
 def twin(path_1: Path, path_2: Path, n: int) -> TwinTowerModel:
     tower_1 = AutoModel.from_pretrained(path_1, **NO_DROPOUT)
     tower_2 = AutoModel.from_pretrained(path_2, **NO_DROPOUT)
-    return TwinTowerModel(tower_1, tower_2, num_cross_attention_layers=n).eval()
+    return TwinTowerModel(tower_1, tower_2, TwinTowerConfig(n)).eval()
 
 
 def tower_forward(model: BertModel):

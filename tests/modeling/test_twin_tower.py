@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,9 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer, BertModel
 
-from jtcse.modeling.twin_tower import (
-    COUPLINGS,
-    TwinTowerModel,
-    attention_mass_on_cls,
-    cross_attention_layer_indices,
-)
+from jtcse.modeling.layers import cross_attention_layer_indices
+from jtcse.modeling.twin_tower import TwinTowerModel, attention_mass_on_cls
+from jtcse.modeling.twin_tower_config import COUPLINGS, TwinTowerConfig
 
 SENTENCES = [
     "a man is playing a guitar .",
@@ -36,7 +35,7 @@ def _tower(path: Path, **kwargs: object) -> BertModel:
 
 
 def _twin(path_1: Path, path_2: Path, n: int, coupling: str = "value_swap") -> TwinTowerModel:
-    return TwinTowerModel(_tower(path_1), _tower(path_2), n, coupling).eval()
+    return TwinTowerModel(_tower(path_1), _tower(path_2), TwinTowerConfig(n, coupling)).eval()
 
 
 def _stock_cls(tower: BertModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -136,14 +135,14 @@ def test_bad_arguments_raise_clear_errors(tiny_bert_path, tiny_bert4_path):
     with pytest.raises(ValueError, match="num_hidden_layers"):
         TwinTowerModel(_tower(tiny_bert_path), _tower(tiny_bert4_path))
     with pytest.raises(ValueError, match="coupling"):
-        TwinTowerModel(_tower(tiny_bert_path), _tower(tiny_bert_path), 1, "key_swap")
+        TwinTowerConfig(1, "key_swap")
     with pytest.raises(ValueError, match="num_cross_attention_layers"):
-        TwinTowerModel(_tower(tiny_bert4_path), _tower(tiny_bert4_path), 3)
+        TwinTowerModel(_tower(tiny_bert4_path), _tower(tiny_bert4_path), TwinTowerConfig(3))
 
 
 def test_model_has_exactly_the_parameters_of_the_two_towers(tiny_bert4_path):
     tower_1, tower_2 = _tower(tiny_bert4_path), _tower(tiny_bert4_path)
-    model = TwinTowerModel(tower_1, tower_2, num_cross_attention_layers=2)
+    model = TwinTowerModel(tower_1, tower_2, TwinTowerConfig(2))
     assert model.cross_attention_layers == [1, 3]
     tower_ids = {id(p) for p in tower_1.parameters()} | {id(p) for p in tower_2.parameters()}
     assert {id(p) for p in model.parameters()} == tower_ids
@@ -285,20 +284,23 @@ def test_attention_mass_on_cls_matches_stock_attention_probabilities(
     assert 0.0 < expected < 1.0 and 0.0 < expected_2 < 1.0
 
 
-def test_save_towers_round_trips_to_standard_models(tmp_path, tiny_bert_path, tiny_bert_path_b):
+def test_save_pretrained_round_trips_to_standard_models(tmp_path, tiny_bert_path, tiny_bert_path_b):
     batch = _batch(tiny_bert_path)
-    model = _twin(tiny_bert_path, tiny_bert_path_b, n=2)
+    model = _twin(tiny_bert_path, tiny_bert_path_b, n=2, coupling="cls_query")
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_path)
-    model.save_towers(tmp_path / "t1", tmp_path / "t2", tokenizer=tokenizer)
-    reloaded = TwinTowerModel.from_pretrained(tmp_path / "t1", tmp_path / "t2", 2).eval()
+    model.save_pretrained(tmp_path / "twin", tokenizer)
+    reloaded = TwinTowerModel.from_pretrained(tmp_path / "twin").eval()
+    assert reloaded.config == model.config and reloaded.cross_attention_layers == [0, 1]
     with torch.no_grad():
         out, again = model(**batch), reloaded(**batch)
-        for folder, tower in (("t1", model.tower_1), ("t2", model.tower_2)):
-            standard = _tower(tmp_path / folder)
+        for folder, tower in (("tower_1", model.tower_1), ("tower_2", model.tower_2)):
+            standard = _tower(tmp_path / "twin" / folder)
             assert isinstance(standard, BertModel)
             assert torch.equal(_stock_cls(standard, batch), _stock_cls(tower, batch))
+            AutoTokenizer.from_pretrained(tmp_path / "twin" / folder)
     assert torch.equal(out.cls_1, again.cls_1) and torch.equal(out.cls_2, again.cls_2)
-    assert AutoTokenizer.from_pretrained(tmp_path / "t2").vocab == tokenizer.vocab
+    record = json.loads((tmp_path / "twin/tower_2/config.json").read_text())["jtcse"]
+    assert record["cross_attention_layers"] == [1, 2] and record["coupling"] == "cls_query"
 
 
 def test_dropout_is_active_in_training_and_config_overrides_reach_it(
@@ -306,14 +308,14 @@ def test_dropout_is_active_in_training_and_config_overrides_reach_it(
 ):
     batch = _batch(tiny_bert_path)
     # every layer is a cross-attention layer, and only the attention probabilities drop out
-    attention_dropout_only = TwinTowerModel.from_pretrained(
+    attention_dropout_only = TwinTowerModel.from_towers(
         tiny_bert_path, tiny_bert_path_b, 2, hidden_dropout_prob=0.0
     ).train()
     with torch.no_grad():
         first, second = attention_dropout_only(**batch), attention_dropout_only(**batch)
     assert not torch.allclose(first.cls_1, second.cls_1)
     assert not torch.allclose(first.cls_2, second.cls_2)
-    no_dropout = TwinTowerModel.from_pretrained(
+    no_dropout = TwinTowerModel.from_towers(
         tiny_bert_path,
         tiny_bert_path_b,
         2,
@@ -355,3 +357,40 @@ def test_a_loss_on_tower_1_alone_trains_tower_2_through_the_coupling(
         embedding_grad = model.tower_2.embeddings.word_embeddings.weight.grad
         assert (value_grad is not None and value_grad.abs().sum() > 0) == tower_2_is_trained
         assert (embedding_grad is not None and embedding_grad.abs().sum() > 0) == tower_2_is_trained
+
+
+def _with_record(tmp_path: Path, source: Path, record: dict | None) -> Path:
+    folder = tmp_path / "tower"
+    shutil.copytree(source, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["jtcse"] = record
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a_tower_without_a_record_needs_the_coupling(tmp_path, tiny_bert_path):
+    folder = _with_record(tmp_path, tiny_bert_path, None)
+    with pytest.raises(ValueError, match="records no jtcse coupling"):
+        TwinTowerConfig.from_tower_folder(folder)
+    with pytest.raises(ValueError, match="records no jtcse coupling"):
+        TwinTowerModel.from_towers(folder, folder)
+    assert TwinTowerModel.from_towers(folder, folder, 2).cross_attention_layers == [0, 1]
+
+
+def test_folders_written_before_the_config_still_load(tmp_path, tiny_bert_path):
+    # what joint training recorded before TwinTowerConfig: the stage and all joint settings
+    legacy = {"stage": "jtcse", "num_cross_attention_layers": 2, "coupling": "cls_query", "lr": 1}
+    folder = _with_record(tmp_path, tiny_bert_path, legacy)
+    config = TwinTowerConfig.from_tower_folder(folder)
+    assert (config.num_cross_attention_layers, config.coupling) == (2, "cls_query")
+    assert config.stage == "jtcse" and config.training_settings == {"lr": 1}
+    model = TwinTowerModel.from_towers(folder, folder, coupling="value_sum")
+    assert model.cross_attention_layers == [0, 1] and model.coupling == "value_sum"
+
+
+def test_a_record_whose_positions_disagree_is_refused(tmp_path, tiny_bert_path):
+    record = TwinTowerConfig(1).to_record(num_hidden_layers=2)
+    assert record["cross_attention_layers"] == [2]
+    folder = _with_record(tmp_path, tiny_bert_path, {**record, "cross_attention_layers": [1]})
+    with pytest.raises(ValueError, match=r"tower: bad jtcse record.*layers \[1\]"):
+        TwinTowerConfig.from_tower_folder(folder)

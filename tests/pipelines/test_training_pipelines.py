@@ -18,7 +18,7 @@ import torch
 from nbclient import NotebookClient
 from transformers import AutoModel, AutoTokenizer
 
-from jtcse.encoder import CoupledTwinEncoder, Encoder
+from jtcse.encoding import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
 from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +12,11 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.modeling.twin_tower import TwinTowerModel
+from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.reporting.attention import (
     attention_mass_table,
     compare_cls_attention_mass,
     pair_cls_attention_mass,
-    recorded_coupling,
     stsb_dev_sentences,
 )
 from tests.tiny_bert import TINY_CORPUS
@@ -44,7 +43,7 @@ def _naive_mass_per_layer(path: Path, sentences: list[str]) -> np.ndarray:
 
 
 def _twin(path_1: Path, path_2: Path, n: int) -> TwinTowerModel:
-    return TwinTowerModel.from_pretrained(path_1, path_2, n).eval()
+    return TwinTowerModel.from_towers(path_1, path_2, n).eval()
 
 
 def test_uncoupled_mass_matches_stock_attentions_across_batches(tiny_bert_path, tiny_bert_path_b):
@@ -78,9 +77,13 @@ def test_coupling_changes_the_mass_only_after_the_first_cross_attention_layer(
 ):
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_path)
     towers = (_sharp_tower(tiny_bert_path), _sharp_tower(tiny_bert_path_b))
-    alone = pair_cls_attention_mass(TwinTowerModel(*towers, 0), tokenizer, SENTENCES)
+    alone = pair_cls_attention_mass(
+        TwinTowerModel(*towers, TwinTowerConfig(0)), tokenizer, SENTENCES
+    )
     # n = 2 of 2 layers: layer 1 couples; layer 2 then sees other hidden states
-    coupled = pair_cls_attention_mass(TwinTowerModel(*towers, 2), tokenizer, SENTENCES)
+    coupled = pair_cls_attention_mass(
+        TwinTowerModel(*towers, TwinTowerConfig(2)), tokenizer, SENTENCES
+    )
     np.testing.assert_allclose(coupled[:, 0], alone[:, 0], atol=1e-7)
     assert np.abs(coupled[:, 1] - alone[:, 1]).min() > 1e-4  # float32 noise is ~1e-7
     assert ((coupled > 0) & (coupled < 1)).all()
@@ -136,17 +139,6 @@ def test_stsb_dev_sentences_are_distinct_and_in_table_order():
     assert stsb_dev_sentences(table, 2) == ["a", "b"]
     with pytest.raises(ValueError, match="num_sentences"):
         stsb_dev_sentences(table, 0)
-
-
-def test_recorded_coupling_reads_the_jtcse_section(tmp_path, tiny_bert_path):
-    folder = tmp_path / "tower"
-    shutil.copytree(tiny_bert_path, folder)
-    with pytest.raises(ValueError, match="records no jtcse coupling"):
-        recorded_coupling(folder)
-    config = json.loads((folder / "config.json").read_text())
-    config["jtcse"] = {"num_cross_attention_layers": 2, "coupling": "cls_query"}
-    (folder / "config.json").write_text(json.dumps(config))
-    assert recorded_coupling(folder) == (2, "cls_query")
 
 
 def test_bad_arguments_are_refused(tiny_bert_path, tiny_bert_path_b):

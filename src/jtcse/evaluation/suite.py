@@ -7,8 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from jtcse.api import load_encoder
-from jtcse.encoder import CoupledTwinEncoder
+from jtcse.encoding import CoupledTwinEncoder, load_encoder
 from jtcse.evaluation.sts import StsResult, evaluate_sts
 
 SPEC_KEYS = {"models", "pooling", "coupled", "bf16"}

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
+from jtcse.encoding.onnx_runtime import OnnxEncoder
 from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
-from jtcse.export.onnx import MODEL_FILE, OnnxEncoder, export_onnx, parity, quantize_int8
+from jtcse.export.onnx import export_onnx, parity, quantize_int8
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def export_and_check(
             f"ONNX parity failed for {onnx_path}: min cosine {report['min_cosine']:.6f} < "
             f"{thresholds.min_cosine}"
         )
-    int8_path = quantize_int8(onnx_path, Path(int8_dir) / MODEL_FILE)
+    int8_path = quantize_int8(onnx_path, Path(int8_dir) / ONNX_MODEL_FILE)
     pairs = dev_pairs(sts_pairs)
     report["dev_fp32"] = score_pairs(pairs, Encoder.load(model_folder).encode)[DEV_KEY]
     report["dev_int8"] = score_pairs(pairs, OnnxEncoder.load(int8_path).encode)[DEV_KEY]

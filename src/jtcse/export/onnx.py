@@ -1,10 +1,10 @@
-"""Export an encoder's [CLS] embedding to ONNX, quantize it to int8, and encode with it.
+"""Export an encoder's [CLS] embedding to ONNX, quantize it to int8, and check the parity.
 
 The exported graph maps ``input_ids`` and ``attention_mask`` (int64, [batch, sequence]) to
 ``sentence_embedding`` = h_CLS, the last-layer hidden state at position 0 ([batch, hidden],
 float32): the ``cls`` pooling of :mod:`jtcse.modeling.pooling`. Batch and sequence length are
 dynamic. An export folder holds ``model.onnx``, the tokenizer files and
-``export_metadata.json``.
+``export_metadata.json``; :class:`jtcse.encoding.onnx_runtime.OnnxEncoder` encodes with it.
 
 Example:
     >>> model_path = export_onnx("data/06_models/tower_1", Path("data/06_models/onnx"))
@@ -14,29 +14,30 @@ Example:
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime
 import torch
 import transformers
-from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
 from onnxruntime.quantization import QuantType, quantize_dynamic
-from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel
 
-from jtcse.api import ONNX_MODEL_FILE
 from jtcse.atomic import atomic_path, open_atomic, replace_folder_atomically, write_json_atomic
-from jtcse.encoder import Encoder, encode_in_length_order, max_tokens, normalize_rows
+from jtcse.encoding import Encoder, normalize_rows
+from jtcse.encoding.onnx_runtime import (
+    METADATA_FILE,
+    OUTPUT_NAME,
+    OnnxEncoder,
+    check_model_file,
+    read_metadata,
+)
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.modeling.loading import load_model_and_tokenizer
 
-MODEL_FILE = ONNX_MODEL_FILE
-METADATA_FILE = "export_metadata.json"
 INPUT_NAMES = ("input_ids", "attention_mask")
-OUTPUT_NAME = "sentence_embedding"
 QUANTIZATION = "dynamic int8, MatMul weights per channel"
 # Two sentences of different lengths, so the traced graph includes the padding mask.
 TRACING_SENTENCES = ["a short sentence .", "a second sentence , longer than the first one ."]
@@ -88,7 +89,7 @@ def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> 
             torch.onnx.export(
                 wrapper,
                 (example["input_ids"], example["attention_mask"]),
-                str(folder / MODEL_FILE),
+                str(folder / ONNX_MODEL_FILE),
                 input_names=list(INPUT_NAMES),
                 output_names=[OUTPUT_NAME],
                 dynamic_axes={
@@ -98,11 +99,11 @@ def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> 
                 opset_version=opset,
                 dynamo=False,
             )
-        onnx.checker.check_model(str(folder / MODEL_FILE))
+        onnx.checker.check_model(str(folder / ONNX_MODEL_FILE))
         tokenizer.save_pretrained(folder)
         write_json_atomic(folder / METADATA_FILE, metadata)
 
-    return replace_folder_atomically(output_dir, write) / MODEL_FILE
+    return replace_folder_atomically(output_dir, write) / ONNX_MODEL_FILE
 
 
 def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
@@ -114,7 +115,7 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
     copied beside it. Returns ``output_path``.
     """
     onnx_path, output_path = Path(onnx_path), Path(output_path)
-    _check_model_file(onnx_path)
+    check_model_file(onnx_path)
     if output_path.resolve() == onnx_path.resolve():
         raise ValueError(f"output_path must differ from onnx_path; got {output_path}")
     output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,77 +139,8 @@ def _copy_sidecar_files(source: Path, target: Path) -> None:
         if path.is_file() and path.suffix != ".onnx" and path.name != METADATA_FILE:
             with open_atomic(target / path.name, "wb") as handle:
                 handle.write(path.read_bytes())
-    metadata = _read_metadata(source)
+    metadata = read_metadata(source)
     write_json_atomic(target / METADATA_FILE, {**metadata, "quantization": QUANTIZATION})
-
-
-class OnnxEncoder:
-    """Sentence encoder over an exported ONNX model, run by ONNX Runtime on the CPU.
-
-    Encodes like :class:`jtcse.encoder.Encoder` with ``cls`` pooling: sentences sorted by
-    token length, each batch padded to its own longest sentence, results in input order.
-    """
-
-    def __init__(
-        self,
-        session: onnxruntime.InferenceSession,
-        tokenizer: PreTrainedTokenizerBase,
-        max_length: int,
-    ) -> None:
-        self.session = session
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.input_names = [model_input.name for model_input in session.get_inputs()]
-
-    @classmethod
-    def load(cls, path: str | Path) -> OnnxEncoder:
-        """Load a ``.onnx`` file, or a folder holding ``model.onnx``, with the tokenizer saved
-        beside it. Raises FileNotFoundError for a missing file and ValueError for a file that
-        ONNX Runtime cannot read as a model."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / MODEL_FILE
-        _check_model_file(path)
-        try:
-            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except (InvalidProtobuf, InvalidGraph, Fail) as error:
-            raise ValueError(f"{path}: not an ONNX model ({error})") from error
-        tokenizer = AutoTokenizer.from_pretrained(path.parent)
-        positions = _read_metadata(path.parent).get(
-            "max_position_embeddings", tokenizer.model_max_length
-        )
-        return cls(session, tokenizer, max_tokens(positions, tokenizer))
-
-    @property
-    def dimension(self) -> int:
-        """Size of one embedding vector (the model's static output width)."""
-        return int(self.session.get_outputs()[0].shape[1])
-
-    def encode(
-        self,
-        sentences: Sequence[str],
-        batch_size: int = 128,
-        normalize: bool = False,
-        show_progress: bool = False,
-    ) -> np.ndarray:
-        """Encode sentences into a float32 array of shape [len(sentences), dimension].
-
-        With ``normalize`` every row is scaled to unit L2 norm.
-        """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1; got {batch_size}")
-        sentences = list(sentences)
-        if not sentences:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-
-        def embed(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-            feed = {name: batch[name].numpy().astype(np.int64) for name in self.input_names}
-            return torch.from_numpy(self.session.run([OUTPUT_NAME], feed)[0])
-
-        vectors = encode_in_length_order(
-            self.tokenizer, sentences, embed, batch_size, self.max_length, show_progress
-        )
-        return normalize_rows(vectors) if normalize else vectors
 
 
 def parity(
@@ -229,14 +161,3 @@ def parity(
         "max_abs_difference": float(np.abs(reference - exported).max()),
         "min_cosine": float(cosines.min()),
     }
-
-
-def _check_model_file(path: Path) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"ONNX model not found: {path}")
-
-
-def _read_metadata(folder: Path) -> dict[str, object]:
-    """The export metadata in ``folder``, or an empty dict when there is none."""
-    path = folder / METADATA_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

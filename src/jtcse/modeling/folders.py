@@ -17,6 +17,8 @@ from jtcse.atomic import replace_folder_atomically
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+ONNX_MODEL_FILE = "model.onnx"  # the model file of an ONNX export folder (jtcse.export.onnx)
+
 
 def save_model_folder(
     folder: Path | str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
@@ -44,7 +46,7 @@ def write_sentence_transformers_config(
     Writes ``modules.json`` (Transformer, then Pooling in ``1_Pooling``),
     ``sentence_bert_config.json`` (``max_seq_length`` = ``max_length`` tokens, no lower-casing
     by the wrapper) and ``1_Pooling/config.json`` ([CLS] pooling of ``hidden_size``-wide
-    vectors), so ``SentenceTransformer(folder)`` encodes as :class:`jtcse.encoder.Encoder`.
+    vectors), so ``SentenceTransformer(folder)`` encodes as :class:`jtcse.encoding.Encoder`.
     """
     if hidden_size < 1:
         raise ValueError(f"hidden_size must be >= 1; got {hidden_size}")

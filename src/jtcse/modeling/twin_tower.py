@@ -20,7 +20,7 @@ and n = 0 is two independent towers (TNCSE).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -28,9 +28,9 @@ from transformers import AutoModel, BertModel, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.models.bert.modeling_bert import BertLayer, BertSelfAttention
 
-from jtcse.modeling.layers import cross_attention_layer_indices
+from jtcse.modeling.twin_tower_config import CONFIG_KEY, TwinTowerConfig
 
-COUPLINGS = ("value_swap", "cls_query", "value_sum")
+TOWER_FOLDERS = ("tower_1", "tower_2")  # the two model folders of a saved twin-tower model
 _ARCHITECTURE_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size")
 
 
@@ -168,21 +168,21 @@ def attention_mass_on_cls(
 
 
 class TwinTowerModel(torch.nn.Module):
-    """Two same-architecture BERT-like encoders coupled at ``cross_attention_layers``.
+    """Two same-architecture BERT-like encoders coupled as ``config`` says.
 
-    Holds ``tower_1`` and ``tower_2`` as submodules and adds no parameters. Example::
+    Holds ``tower_1`` and ``tower_2`` as submodules and adds no parameters. Saved as a folder
+    holding two standard model folders, ``tower_1/`` and ``tower_2/``, whose ``config.json``
+    record the :class:`TwinTowerConfig`. Example::
 
-        model = TwinTowerModel.from_pretrained("tower_1/", "tower_2/", num_cross_attention_layers=6)
+        model = TwinTowerModel.from_towers("tower_1/", "tower_2/", num_cross_attention_layers=6)
         out = model(batch["input_ids"], batch["attention_mask"])
         embedding = out.cls_1 + out.cls_2
+        model.save_pretrained("jtcse/", tokenizer)  # jtcse/tower_1, jtcse/tower_2
+        again = TwinTowerModel.from_pretrained("jtcse/")  # coupled as it was saved
     """
 
     def __init__(
-        self,
-        tower_1: BertModel,
-        tower_2: BertModel,
-        num_cross_attention_layers: int = 0,
-        coupling: str = "value_swap",
+        self, tower_1: BertModel, tower_2: BertModel, config: TwinTowerConfig | None = None
     ) -> None:
         super().__init__()
         for field in _ARCHITECTURE_FIELDS:
@@ -192,31 +192,66 @@ class TwinTowerModel(torch.nn.Module):
                     f"towers must share the architecture; {field} is {value_1} in tower_1 "
                     f"and {value_2} in tower_2"
                 )
-        if coupling not in COUPLINGS:
-            raise ValueError(f"coupling must be one of {', '.join(COUPLINGS)}; got {coupling!r}")
+        self.config = config or TwinTowerConfig()
         self.tower_1 = tower_1
         self.tower_2 = tower_2
-        self.coupling = coupling
-        self.cross_attention_layers = cross_attention_layer_indices(
-            tower_1.config.num_hidden_layers, num_cross_attention_layers
+        self.cross_attention_layers = self.config.cross_attention_layers(
+            tower_1.config.num_hidden_layers
         )
 
-    @classmethod
-    def from_pretrained(
-        cls,
-        tower_1_path: str | Path,
-        tower_2_path: str | Path,
-        num_cross_attention_layers: int = 0,
-        coupling: str = "value_swap",
-        **kwargs: object,
-    ) -> TwinTowerModel:
-        """Load both towers with ``AutoModel.from_pretrained(path, **kwargs)``.
+    @property
+    def coupling(self) -> str:
+        """How the cross-attention layers read values (one of ``COUPLINGS``)."""
+        return self.config.coupling
 
-        ``kwargs`` override config values of both towers, e.g. ``hidden_dropout_prob=0.00025``.
+    @classmethod
+    def from_towers(
+        cls,
+        tower_1: str | Path,
+        tower_2: str | Path,
+        num_cross_attention_layers: int | None = None,
+        coupling: str | None = None,
+        **overrides: object,
+    ) -> TwinTowerModel:
+        """Load two tower folders (or Hub ids) with ``AutoModel.from_pretrained``.
+
+        Without ``num_cross_attention_layers`` the coupling is what ``tower_1`` records
+        (:meth:`TwinTowerConfig.from_tower_folder`; a ValueError for towers that record none,
+        such as stage-1 towers), with ``coupling`` replacing the recorded one when given; with
+        it, the coupling is ``coupling`` or ``value_swap``. ``overrides`` change config values
+        of both towers, e.g. ``hidden_dropout_prob=0.00025``.
         """
-        tower_1 = AutoModel.from_pretrained(str(tower_1_path), **kwargs)
-        tower_2 = AutoModel.from_pretrained(str(tower_2_path), **kwargs)
-        return cls(tower_1, tower_2, num_cross_attention_layers, coupling)
+        if num_cross_attention_layers is None:
+            config = TwinTowerConfig.from_tower_folder(tower_1)
+        else:
+            config = TwinTowerConfig(num_cross_attention_layers)
+        if coupling is not None:
+            config = replace(config, coupling=coupling)
+        towers = [AutoModel.from_pretrained(str(path), **overrides) for path in (tower_1, tower_2)]
+        return cls(*towers, config)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, **overrides: object) -> TwinTowerModel:
+        """Load what :meth:`save_pretrained` wrote: ``folder/tower_1``, ``folder/tower_2`` and
+        their recorded coupling (``overrides`` as for :meth:`from_towers`)."""
+        folder = Path(folder)
+        return cls.from_towers(folder / TOWER_FOLDERS[0], folder / TOWER_FOLDERS[1], **overrides)
+
+    def save_pretrained(
+        self, folder: str | Path, tokenizer: PreTrainedTokenizerBase | None = None
+    ) -> None:
+        """Write ``folder/tower_1`` and ``folder/tower_2``: standard model folders (tokenizer
+        beside, if given) whose ``config.json`` records :attr:`config` under ``jtcse``.
+
+        Writes in place, as ``PreTrainedModel.save_pretrained`` does; wrap it in
+        :func:`jtcse.atomic.replace_folder_atomically` to swap the folder in atomically.
+        """
+        record = self.config.to_record(self.tower_1.config.num_hidden_layers)
+        for tower, name in zip((self.tower_1, self.tower_2), TOWER_FOLDERS, strict=True):
+            setattr(tower.config, CONFIG_KEY, record)
+            tower.save_pretrained(Path(folder) / name)
+            if tokenizer is not None:
+                tokenizer.save_pretrained(Path(folder) / name)
 
     def forward(
         self,
@@ -276,15 +311,3 @@ class TwinTowerModel(torch.nn.Module):
             cls_attention_mass_1=mass[0],
             cls_attention_mass_2=mass[1],
         )
-
-    def save_towers(
-        self,
-        tower_1_dir: str | Path,
-        tower_2_dir: str | Path,
-        tokenizer: PreTrainedTokenizerBase | None = None,
-    ) -> None:
-        """Save each tower as a standard Hugging Face model folder (tokenizer beside, if given)."""
-        for tower, folder in ((self.tower_1, tower_1_dir), (self.tower_2, tower_2_dir)):
-            tower.save_pretrained(folder)
-            if tokenizer is not None:
-                tokenizer.save_pretrained(folder)

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from jtcse.encoder import max_tokens
+from jtcse.encoding import max_tokens
 from jtcse.evaluation.sts import dev_pairs
 from jtcse.modeling.loading import default_device
 from jtcse.modeling.twin_tower import TwinTowerModel
@@ -42,15 +42,6 @@ def stsb_dev_sentences(sts_pairs: pd.DataFrame, num_sentences: int) -> list[str]
         for sentence in pair
     )
     return list(dict.fromkeys(in_order))[:num_sentences]
-
-
-def recorded_coupling(tower_folder: str | Path) -> tuple[int, str]:
-    """``(num_cross_attention_layers, coupling)`` that joint training recorded in the tower's
-    ``config.json`` (key ``jtcse``). Raises a ValueError when there is no such record."""
-    recorded = getattr(AutoConfig.from_pretrained(str(tower_folder)), "jtcse", None) or {}
-    if "num_cross_attention_layers" not in recorded:
-        raise ValueError(f"{tower_folder}: config.json records no jtcse coupling")
-    return int(recorded["num_cross_attention_layers"]), recorded.get("coupling", "value_swap")
 
 
 @torch.no_grad()
@@ -109,7 +100,7 @@ def compare_cls_attention_mass(
         pairs: name -> (tower_1 folder, tower_2 folder); the towers share one tokenizer.
         sentences: the sentences to measure on.
         num_cross_attention_layers: n of the coupled mode (it must divide the layer count).
-        coupling: the coupling switch of the coupled mode (see ``twin_tower.COUPLINGS``).
+        coupling: the coupling switch of the coupled mode (see ``twin_tower_config.COUPLINGS``).
         bf16: run the towers in bfloat16 (masses are averaged in float32).
         batch_size: sentences per forward pass.
 
@@ -126,7 +117,7 @@ def compare_cls_attention_mass(
         tokenizer = AutoTokenizer.from_pretrained(str(tower_1))
         mass[name] = {}
         for mode, layers in zip(MODES, (0, num_cross_attention_layers), strict=True):
-            model = TwinTowerModel.from_pretrained(tower_1, tower_2, layers, coupling)
+            model = TwinTowerModel.from_towers(tower_1, tower_2, layers, coupling)
             model = model.eval().to(device=default_device(), dtype=dtype)
             per_layer = pair_cls_attention_mass(model, tokenizer, sentences, batch_size)
             mass[name][mode] = {"tower_1": per_layer[0].tolist(), "tower_2": per_layer[1].tolist()}

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.losses import distillation_terms
 from jtcse.modeling.chunking import cls_in_length_chunks
 from jtcse.modeling.folders import write_model_folder, write_sentence_transformers_config

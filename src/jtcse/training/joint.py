@@ -6,8 +6,9 @@ last layer and after the last cross-attention layer, and the tensor-modulus term
 settings of :class:`jtcse.training.settings.JointSettings`.
 
 Selection uses STS-B dev of the decoupled ensemble e(x) = h^1(x) + h^2(x), each tower
-encoding alone (the published protocol). Both towers are saved as standard model folders; their
-``config.json`` records how they were coupled (key ``jtcse``).
+encoding alone (the published protocol). The best model is saved with
+:meth:`TwinTowerModel.save_pretrained`: two standard model folders whose ``config.json`` records
+the :class:`~jtcse.modeling.twin_tower_config.TwinTowerConfig` (key ``jtcse``).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoModel, AutoTokenizer
 
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.losses import joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
-from jtcse.modeling.folders import folder_digest, write_model_folder
+from jtcse.modeling.folders import folder_digest
 from jtcse.modeling.loading import default_device, resolve_model_path
-from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
+from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel, TwinTowerOutput
+from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
@@ -81,22 +83,17 @@ def train_joint(
     process group of ``torchrun`` when there is one (rank 0 writes the folders).
     """
     distributed.init_from_environment()  # before loading: selects this process's GPU
-    model = TwinTowerModel.from_pretrained(
-        resolve_model_path(tower_1),
-        resolve_model_path(tower_2),
-        num_cross_attention_layers=settings.num_cross_attention_layers,
-        coupling=settings.coupling,
-        **dropout_overrides(settings.dropout),
-    ).to(default_device())
+    towers = [
+        AutoModel.from_pretrained(resolve_model_path(tower), **dropout_overrides(settings.dropout))
+        for tower in (tower_1, tower_2)
+    ]
+    coupling = TwinTowerConfig(
+        settings.num_cross_attention_layers, settings.coupling, name, asdict(settings)
+    )
+    model = TwinTowerModel(*towers, coupling).to(default_device())
     if model.tower_1.pooler is None or model.tower_2.pooler is None:
         raise ValueError("joint training needs towers with a pooler layer (the ICTM term)")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(tower_1))
-    for tower in (model.tower_1, model.tower_2):
-        tower.config.jtcse = {"stage": name, **asdict(settings)}
-
-    def write_best(folder: Path) -> None:  # both towers swapped in together
-        write_model_folder(folder / "tower_1", model.tower_1, tokenizer)
-        write_model_folder(folder / "tower_2", model.tower_2, tokenizer)
 
     (best_1, best_2), result = run_stage(
         model,
@@ -107,13 +104,13 @@ def train_joint(
         work_dir,
         sts_pairs,
         make_encoder=lambda: Encoder([(model.tower_1, tokenizer), (model.tower_2, tokenizer)]),
-        write_best=write_best,
+        write_best=lambda folder: model.save_pretrained(folder, tokenizer),
         name=name,
         resume=resume,
         fingerprint={
             "towers": [folder_digest(resolve_model_path(tower)) for tower in (tower_1, tower_2)],
             "settings": asdict(settings),
         },
-        best_folders=("tower_1", "tower_2"),
+        best_folders=TOWER_FOLDERS,
     )
     return best_1, best_2, result

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from jtcse.augmentation import augmented_pair_collator, make_augmentation
-from jtcse.encoder import Encoder
+from jtcse.encoding import Encoder
 from jtcse.losses import info_nce
 from jtcse.modeling.chunking import cls_in_length_chunks
 from jtcse.modeling.folders import write_model_folder

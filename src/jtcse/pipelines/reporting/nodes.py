@@ -67,19 +67,16 @@ def measure_cls_attention_mass(
         logged to MLflow as ``cls_attention_mass.<pair>.<mode>.<tower>``.
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
-    from jtcse.reporting.attention import (
-        compare_cls_attention_mass,
-        recorded_coupling,
-        stsb_dev_sentences,
-    )
+    from jtcse.modeling.twin_tower_config import TwinTowerConfig
+    from jtcse.reporting.attention import compare_cls_attention_mass, stsb_dev_sentences
 
     options = reporting_params["cls_attention_mass"]
-    num_cross_attention_layers, coupling = recorded_coupling(jtcse_tower_1)
+    coupled = TwinTowerConfig.from_tower_folder(jtcse_tower_1)
     result = compare_cls_attention_mass(
         {"tncse": (tncse_tower_1, tncse_tower_2), "jtcse": (jtcse_tower_1, jtcse_tower_2)},
         stsb_dev_sentences(sts_pairs, options["num_sentences"]),
-        num_cross_attention_layers,
-        coupling,
+        coupled.num_cross_attention_layers,
+        coupled.coupling,
         bf16=options.get("bf16", False),
         batch_size=options.get("batch_size", 32),
     )

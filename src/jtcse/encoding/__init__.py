@@ -1,0 +1,58 @@
+"""Encoders: sentences in, float32 embeddings out, row i for sentence i.
+
+:mod:`~jtcse.encoding.base` writes ``encode()`` once; the backends supply their forward pass:
+:mod:`~jtcse.encoding.pytorch` (one model, a summed ensemble, the coupled twin) and
+:mod:`~jtcse.encoding.onnx_runtime` (an ONNX export). :func:`load_encoder` picks the backend
+from a path.
+
+Example:
+    >>> encoder = load_encoder("data/06_models/student_onnx/model.onnx")
+    >>> vectors = encoder.encode(["a man plays a guitar .", "a woman slices an onion ."])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens, normalize_rows
+from jtcse.encoding.pytorch import CoupledTwinEncoder, Encoder, PooledModelEncoder
+from jtcse.modeling.folders import ONNX_MODEL_FILE
+
+__all__ = [
+    "BaseEncoder",
+    "CoupledTwinEncoder",
+    "Encoder",
+    "PooledModelEncoder",
+    "TokenizedEncoder",
+    "load_encoder",
+    "max_tokens",
+    "normalize_rows",
+]
+
+
+def load_encoder(
+    paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
+) -> BaseEncoder:
+    """Load an :class:`~jtcse.encoding.onnx_runtime.OnnxEncoder` for one ``.onnx`` file or one
+    folder holding ``model.onnx`` and no ``config.json``; else an :class:`Encoder` (a model
+    folder, Hub id or alias, or a list of them whose embeddings are summed).
+
+    An ONNX export computes the [CLS] embedding in the precision it was exported in, so it
+    takes only ``pooling="cls"`` and ``bf16=False``. ONNX Runtime is imported only then.
+    """
+    if isinstance(paths, str | Path) and _names_onnx_model(Path(paths)):
+        from jtcse.encoding.onnx_runtime import OnnxEncoder
+
+        if pooling != "cls":
+            raise ValueError(f"an ONNX export supports only pooling='cls'; got {pooling!r}")
+        if bf16:
+            raise ValueError(f"bf16 applies to PyTorch models, not to the ONNX export {paths}")
+        return OnnxEncoder.load(paths)
+    return Encoder.load(paths, pooling, bf16)
+
+
+def _names_onnx_model(path: Path) -> bool:
+    if path.suffix == ".onnx":
+        return True
+    return (path / ONNX_MODEL_FILE).is_file() and not (path / "config.json").is_file()

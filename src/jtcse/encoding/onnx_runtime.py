@@ -1,0 +1,83 @@
+"""The ONNX Runtime backend: encode with an exported model (:mod:`jtcse.export.onnx`).
+
+An export folder holds ``model.onnx`` (``input_ids``, ``attention_mask`` int64 [batch, sequence]
+-> ``sentence_embedding`` = h_CLS float32 [batch, hidden]), the tokenizer files and
+``export_metadata.json``. Imports ONNX Runtime, so :func:`jtcse.encoding.load_encoder` imports
+this module only for an export.
+
+Example:
+    >>> encoder = OnnxEncoder.load("data/06_models/student_onnx")
+    >>> vectors = encoder.encode(["a man plays a guitar .", "a woman slices an onion ."])
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import torch
+from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from jtcse.encoding.base import TokenizedEncoder, max_tokens
+from jtcse.modeling.folders import ONNX_MODEL_FILE
+
+METADATA_FILE = "export_metadata.json"
+OUTPUT_NAME = "sentence_embedding"
+
+
+class OnnxEncoder(TokenizedEncoder):
+    """Sentence encoder over an exported ONNX model, run by ONNX Runtime on the CPU, with the
+    ``cls`` pooling it was exported with."""
+
+    def __init__(
+        self,
+        session: onnxruntime.InferenceSession,
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+    ) -> None:
+        super().__init__(tokenizer, max_length)
+        self.session = session
+        self.input_names = [model_input.name for model_input in session.get_inputs()]
+
+    @classmethod
+    def load(cls, path: str | Path) -> OnnxEncoder:
+        """Load a ``.onnx`` file, or a folder holding ``model.onnx``, with the tokenizer saved
+        beside it. Raises FileNotFoundError for a missing file and ValueError for a file that
+        ONNX Runtime cannot read as a model."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / ONNX_MODEL_FILE
+        check_model_file(path)
+        try:
+            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except (InvalidProtobuf, InvalidGraph, Fail) as error:
+            raise ValueError(f"{path}: not an ONNX model ({error})") from error
+        tokenizer = AutoTokenizer.from_pretrained(path.parent)
+        positions = read_metadata(path.parent).get(
+            "max_position_embeddings", tokenizer.model_max_length
+        )
+        return cls(session, tokenizer, max_tokens(positions, tokenizer))
+
+    @property
+    def dimension(self) -> int:
+        """Size of one embedding vector (the model's static output width)."""
+        return int(self.session.get_outputs()[0].shape[1])
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        feed = {name: batch[name].numpy().astype(np.int64) for name in self.input_names}
+        return torch.from_numpy(self.session.run([OUTPUT_NAME], feed)[0])
+
+
+def check_model_file(path: Path) -> None:
+    """Raise FileNotFoundError naming ``path`` when it is not a file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX model not found: {path}")
+
+
+def read_metadata(folder: Path) -> dict[str, object]:
+    """The export metadata in ``folder``, or an empty dict when there is none."""
+    path = folder / METADATA_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
