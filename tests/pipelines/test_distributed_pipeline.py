@@ -24,11 +24,11 @@ pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it 
 
 
 def run_tower_1(project: Path, num_processes: int) -> None:
-    """``kedro run --pipelines tower_training --nodes train_tower_1`` with ``num_processes``."""
+    """``kedro run --pipelines tower_training --nodes tower_1.train`` with ``num_processes``."""
     bootstrap_project(project)
     params = {"tower_training": {"distributed": {"num_processes": num_processes}}}
     with KedroSession.create(project_path=project, env="test", runtime_params=params) as session:
-        session.run(pipeline_names=["tower_training"], node_names=["train_tower_1"])
+        session.run(pipeline_names=["tower_training"], node_names=["tower_1.train"])
 
 
 def checkpoint_format(checkpoint: Path) -> dict[str, Any]:

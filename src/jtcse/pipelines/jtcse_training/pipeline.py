@@ -1,6 +1,4 @@
-"""Wiring of the ``jtcse_training`` pipeline."""
-
-from functools import partial, update_wrapper
+"""Wiring of the ``jtcse_training`` pipeline: one namespaced run each for TNCSE and JTCSE."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -9,23 +7,52 @@ from jtcse.pipelines.jtcse_training.nodes import train_joint_node
 RUNS = ("tncse", "jtcse")
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """``tower_1`` + ``tower_2`` -> ``{tncse,jtcse}_tower_{1,2}`` model folders."""
+def joint_run() -> Pipeline:
+    """One joint run from the stage-1 towers; the namespace (``tncse`` or ``jtcse``) gives
+    ``run_name``."""
     return pipeline(
         [
             node(
-                update_wrapper(partial(train_joint_node, run_name=run), train_joint_node),
+                train_joint_node,
                 [
-                    "tower_1",
-                    "tower_2",
+                    "stage_1_tower_1",
+                    "stage_1_tower_2",
                     "training_corpus",
                     "sts_pairs",
-                    f"{run}_work",
+                    "work",
                     "params:jtcse_training",
+                    "run_name",
                 ],
-                [f"{run}_tower_1", f"{run}_tower_2", f"{run}_training_curve"],
-                name=f"train_{run}",
+                ["tower_1", "tower_2", "training_curve"],
+                name="train",
+            )
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """``tower_1`` + ``tower_2`` -> ``{tncse,jtcse}_tower_{1,2}`` model folders; the node of
+    run ``r`` is ``r.train`` and only ``r.run_name`` stays inside its namespace."""
+    return sum(
+        (
+            pipeline(
+                joint_run(),
+                namespace=run,
+                inputs={
+                    "stage_1_tower_1": "tower_1",
+                    "stage_1_tower_2": "tower_2",
+                    "training_corpus": "training_corpus",
+                    "sts_pairs": "sts_pairs",
+                    "work": f"{run}_work",
+                },
+                parameters={"params:jtcse_training"},
+                outputs={
+                    "tower_1": f"{run}_tower_1",
+                    "tower_2": f"{run}_tower_2",
+                    "training_curve": f"{run}_training_curve",
+                },
             )
             for run in RUNS
-        ]
+        ),
+        Pipeline([]),
     )

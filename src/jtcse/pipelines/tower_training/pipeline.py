@@ -1,6 +1,4 @@
-"""Wiring of the ``tower_training`` pipeline."""
-
-from functools import partial, update_wrapper
+"""Wiring of the ``tower_training`` pipeline: one namespaced run per tower."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -9,16 +7,37 @@ from jtcse.pipelines.tower_training.nodes import train_tower_node
 TOWERS = ("tower_1", "tower_2")
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """``training_corpus`` + ``sts_pairs`` -> ``tower_1`` and ``tower_2`` model folders."""
+def tower_run() -> Pipeline:
+    """One tower's training; the namespace (``tower_1`` or ``tower_2``) gives ``run_name``."""
     return pipeline(
         [
             node(
-                update_wrapper(partial(train_tower_node, tower_name=tower), train_tower_node),
-                ["training_corpus", "sts_pairs", f"{tower}_work", "params:tower_training"],
-                [tower, f"{tower}_training_curve"],
-                name=f"train_{tower}",
+                train_tower_node,
+                ["training_corpus", "sts_pairs", "work", "params:tower_training", "run_name"],
+                ["model", "training_curve"],
+                name="train",
+            )
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """``training_corpus`` + ``sts_pairs`` -> ``tower_1`` and ``tower_2`` model folders; the
+    node of tower ``t`` is ``t.train`` and only ``t.run_name`` stays inside its namespace."""
+    return sum(
+        (
+            pipeline(
+                tower_run(),
+                namespace=tower,
+                inputs={
+                    "training_corpus": "training_corpus",
+                    "sts_pairs": "sts_pairs",
+                    "work": f"{tower}_work",
+                },
+                parameters={"params:tower_training"},
+                outputs={"model": tower, "training_curve": f"{tower}_training_curve"},
             )
             for tower in TOWERS
-        ]
+        ),
+        Pipeline([]),
     )

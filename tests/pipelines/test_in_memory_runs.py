@@ -1,0 +1,166 @@
+"""Each pipeline's nodes on an in-memory ``DataCatalog`` with ``SequentialRunner`` (as Kedro's
+starters test them): no project, no session, no files but the model folders the nodes write.
+The session-level tests (``test_foundation_pipelines``, ``test_training_pipelines``) run the
+same pipelines through the project's catalog and hooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+from matplotlib.figure import Figure
+from transformers import AutoModel, AutoTokenizer
+
+from jtcse.data.senteval import read_sts_tasks
+from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel
+from jtcse.pipelines.data_preparation import pipeline as data_preparation
+from jtcse.pipelines.distillation import pipeline as distillation
+from jtcse.pipelines.evaluation import pipeline as evaluation
+from jtcse.pipelines.jtcse_training import pipeline as jtcse_training
+from jtcse.pipelines.onnx_export import pipeline as onnx_export
+from jtcse.pipelines.reporting import pipeline as reporting
+from jtcse.pipelines.tower_training import pipeline as tower_training
+from tests.senteval_fixture import write_senteval_fixture
+from tests.tiny_bert import TINY_CORPUS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TINY_BERT = "data/01_raw/tiny_bert"  # what conf/test names as the base model
+
+
+def run_in_memory(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run ``pipeline`` on a catalog of ``inputs`` and return every output's value."""
+    catalog = DataCatalog({name: MemoryDataset(value) for name, value in inputs.items()})
+    outputs = SequentialRunner().run(pipeline, catalog)
+    return {name: dataset.load() for name, dataset in outputs.items()}
+
+
+@pytest.fixture(scope="module")
+def parameters(tiny_bert_path: Path) -> dict[str, Any]:
+    """``conf/test``'s parameters as ``params:<stage>`` inputs, the tiny model at its path."""
+    loaded = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="test")[
+        "parameters"
+    ]
+    text = json.dumps(loaded).replace(f'"{TINY_BERT}"', json.dumps(str(tiny_bert_path)))
+    return dict(_parameter_inputs(json.loads(text), "params:"))
+
+
+def _parameter_inputs(tree: dict[str, Any], prefix: str):
+    """``params:a``, ``params:a.b``, ... for every key path of ``tree``, as Kedro names them."""
+    for key, value in tree.items():
+        yield prefix + key, value
+        if isinstance(value, dict):
+            yield from _parameter_inputs(value, f"{prefix}{key}.")
+
+
+@pytest.fixture(scope="module")
+def sts_pairs(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    return read_sts_tasks(write_senteval_fixture(tmp_path_factory.mktemp("senteval")))
+
+
+@pytest.fixture(scope="module")
+def training_corpus() -> str:
+    return "".join(f"{sentence} number {i}\n" for i in range(6) for sentence in TINY_CORPUS)
+
+
+def test_data_preparation(parameters, sts_pairs) -> None:
+    corpus = [*TINY_CORPUS, "", TINY_CORPUS[0], sts_pairs["sentence1"].iloc[0]]
+    out = run_in_memory(
+        data_preparation.create_pipeline(),
+        {"sts_raw": sts_pairs, "corpus_raw": "\n".join(corpus), **parameters},
+    )
+    statistics = out["corpus_statistics"]
+    assert statistics["empty"] == 1 and statistics["duplicate"] == 1
+    assert statistics["leaked"] == 1  # an STS sentence is never trained on
+    assert out["training_corpus"].splitlines() == list(dict.fromkeys(TINY_CORPUS))
+
+
+def test_each_tower_is_its_own_namespace(
+    parameters, sts_pairs, training_corpus, tmp_path: Path
+) -> None:
+    pipeline = tower_training.create_pipeline()
+    assert {node.name for node in pipeline.nodes} == {"tower_1.train", "tower_2.train"}
+    names = {f"{tower}.run_name": tower for tower in tower_training.TOWERS}
+    works = {f"{tower}_work": tmp_path / tower for tower in tower_training.TOWERS}
+    out = run_in_memory(
+        pipeline,
+        {"training_corpus": training_corpus, "sts_pairs": sts_pairs} | names | works | parameters,
+    )
+    towers = [AutoModel.from_pretrained(out[tower]) for tower in tower_training.TOWERS]
+    # conf/test gives tower_2 its own dropout: the namespace's run name chose the settings
+    assert [tower.config.hidden_dropout_prob for tower in towers] == [0.1, 0.2]
+    for tower in tower_training.TOWERS:
+        assert Path(out[tower]).is_relative_to(tmp_path / tower)
+        assert len(out[f"{tower}_training_curve"]) > 0
+
+
+def test_each_joint_run_is_its_own_namespace(
+    parameters, sts_pairs, training_corpus, tiny_bert_path, tiny_bert_path_b, tmp_path: Path
+) -> None:
+    pipeline = jtcse_training.create_pipeline()
+    assert {node.name for node in pipeline.nodes} == {"tncse.train", "jtcse.train"}
+    out = run_in_memory(
+        pipeline,
+        {
+            "tower_1": str(tiny_bert_path),
+            "tower_2": str(tiny_bert_path_b),
+            "training_corpus": training_corpus,
+            "sts_pairs": sts_pairs,
+            **{f"{run}.run_name": run for run in jtcse_training.RUNS},
+            **{f"{run}_work": tmp_path / run for run in jtcse_training.RUNS},
+            **parameters,
+        },
+    )
+    runs = parameters["params:jtcse_training"]["runs"]
+    for run in jtcse_training.RUNS:
+        wanted = runs[run]["settings"]["num_cross_attention_layers"]
+        for tower in ("tower_1", "tower_2"):
+            record = AutoModel.from_pretrained(out[f"{run}_{tower}"]).config.jtcse
+            assert record["stage"] == run
+            assert record["num_cross_attention_layers"] == wanted
+        assert len(out[f"{run}_training_curve"]) > 0
+
+
+def test_distillation_export_evaluation_and_reporting(
+    parameters, sts_pairs, training_corpus, tiny_bert_path, tiny_bert_path_b, tmp_path: Path
+) -> None:
+    twin = TwinTowerModel.from_towers(tiny_bert_path, tiny_bert_path_b, 1)
+    twin.save_pretrained(tmp_path / "jtcse", AutoTokenizer.from_pretrained(tiny_bert_path))
+    towers = {f"jtcse_{tower}": str(tmp_path / "jtcse" / tower) for tower in TOWER_FOLDERS}
+    common = {"training_corpus": training_corpus, "sts_pairs": sts_pairs, **parameters}
+    # without log_student_model (a no-op here: no MLflow run), the student folder is an output
+    training = distillation.create_pipeline().only_nodes(
+        "compute_teacher_embeddings", "train_student"
+    )
+    student = run_in_memory(training, {**towers, "student_work": tmp_path / "student", **common})
+    assert len(student["student_training_curve"]) > 0
+    student_folder = student["student"]
+    exports = run_in_memory(
+        onnx_export.create_pipeline(),
+        {"student": str(student_folder), "onnx_export_work": tmp_path / "onnx", **common},
+    )
+    assert exports["onnx_export_report"]["max_abs_difference"] < 1e-3
+
+    folders = {name: str(tiny_bert_path) for name in evaluation.MODEL_FOLDERS}
+    folders |= towers | {"student": str(student_folder)}
+    folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
+    results = run_in_memory(evaluation.create_pipeline(), {**folders, **common})
+    encoders = parameters["params:evaluation"]["encoders"]
+    assert list(results["sts_results"]) == list(encoders)  # one row per encoder, in order
+
+    curves = {
+        f"{run}_training_curve": student["student_training_curve"]
+        for run in reporting.TRAINING_RUNS
+    }
+    report = run_in_memory(
+        reporting.create_pipeline(),
+        {**results, **curves, **folders, **common},
+    )
+    assert isinstance(report["training_curves_figure"], Figure)
+    assert "student" in report["results_report"]
