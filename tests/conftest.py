@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from jtcse.data.senteval import read_sts_tasks
+from jtcse.modeling.loading import DEVICE_VARIABLE
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import build_tiny_bert
 
@@ -36,6 +38,14 @@ def tiny_bert_path_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bert4_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 4-layer tiny BERT, for layer-spacing tests of the cross-attention."""
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert4"), seed=2, num_hidden_layers=4)
+
+
+@pytest.fixture(scope="module")
+def cpu_device() -> Iterator[None]:
+    """Run this module's models and worker processes on the CPU (gloo), GPU or not."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DEVICE_VARIABLE, "cpu")
+        yield
 
 
 @pytest.fixture(scope="session")

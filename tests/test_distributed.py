@@ -39,11 +39,8 @@ from jtcse.training import (
 from tests.training_runs import CORPUS
 
 TWO_PROCESSES = DistributedSettings(num_processes=2)
-# The workers are CPU processes on gloo; with a GPU, training would use NCCL and one GPU per
-# process. On a GPU machine run these tests with CUDA_VISIBLE_DEVICES= (no GPU).
-cpu_processes = pytest.mark.skipif(
-    torch.cuda.is_available(), reason="2 CPU processes on gloo: run with CUDA_VISIBLE_DEVICES="
-)
+# The workers are CPU processes on gloo, on GPU machines too (JTCSE_DEVICE=cpu).
+pytestmark = pytest.mark.usefixtures("cpu_device")
 # Global batch sizes: 8 sentences (4 + 4 per rank), 6 (3 + 3) and 7 (4 + 3, uneven slices).
 FAMILY_SENTENCES = {"tower": 8, "joint": 6, "distillation": 7}
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
@@ -235,7 +232,6 @@ def two_process_loop(tiny_bert_path: Path, tmp_path_factory) -> dict[str, object
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_gather_puts_the_local_rows_back_with_their_gradient(two_process_steps):
     full, weights = _gather_input()
     result = two_process_steps["gather"]
@@ -251,7 +247,6 @@ def test_gather_is_the_identity_in_one_process():
 
 
 @pytest.mark.slow
-@cpu_processes
 @pytest.mark.parametrize("family", list(FAMILY_SENTENCES))
 def test_one_step_on_two_processes_equals_one_process_on_the_global_batch(
     two_process_steps, tiny_bert_path, tiny_bert_path_b, family
@@ -270,21 +265,18 @@ def test_one_step_on_two_processes_equals_one_process_on_the_global_batch(
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_a_resumed_two_process_run_ends_like_an_uninterrupted_one(two_process_loop):
     # On every rank: a rank that missed rank 0's optimizer state would drift from the others.
     assert two_process_loop["per_rank_resumed_equals_uninterrupted"].tolist() == [True, True]
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_the_ranks_draw_different_random_numbers(two_process_loop):
     rank_0, rank_1 = two_process_loop["per_rank_draws"]
     assert len(rank_0) == 3 and not torch.equal(rank_0, rank_1)
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_only_rank_0_evaluates_saves_and_logs(two_process_loop):
     evaluate, save_best, log, steps = two_process_loop["per_rank_calls"].T.tolist()
     assert steps == [3, 3]
@@ -294,7 +286,6 @@ def test_only_rank_0_evaluates_saves_and_logs(two_process_loop):
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_a_batch_that_does_not_split_between_the_processes_is_refused(two_process_loop):
     multiple, last_batch = two_process_loop["errors"]
     assert "batch_size (3) must be a multiple of the number of processes (2)" in multiple
@@ -302,7 +293,6 @@ def test_a_batch_that_does_not_split_between_the_processes_is_refused(two_proces
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_a_two_process_run_without_dropout_follows_the_one_process_run(
     two_process_loop, tiny_bert_path, tmp_path
 ):
@@ -317,7 +307,6 @@ def test_a_two_process_run_without_dropout_follows_the_one_process_run(
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -361,7 +350,6 @@ def _fail_on_rank_1() -> None:
 
 
 @pytest.mark.slow
-@cpu_processes
 def test_a_failing_worker_fails_the_launch_instead_of_hanging():
     # Rank 0 finishes and waits for rank 1, which raises: the agent stops the run. Its error
     # names the first failure it observed (the worker's traceback, or rank 0's lost peer).

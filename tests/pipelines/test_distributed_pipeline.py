@@ -20,7 +20,9 @@ from jtcse.training.checkpoints import latest_checkpoint, read_checkpoint
 
 WORK = Path("data/07_model_output/work/tower_1")
 
-pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
+# slow: see the README (pytest -m "not slow" leaves it out); CPU processes on gloo, on GPU
+# machines too (JTCSE_DEVICE=cpu)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("cpu_device")]
 
 
 def run_tower_1(project: Path, num_processes: int) -> None:
@@ -55,9 +57,6 @@ def checkpoint_format(checkpoint: Path) -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(
-    torch.cuda.is_available(), reason="2 CPU processes on gloo: run with CUDA_VISIBLE_DEVICES="
-)
 def test_two_processes_write_the_one_process_checkpoint_and_it_resumes(
     test_project: Path, run_pipelines
 ) -> None:

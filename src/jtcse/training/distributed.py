@@ -29,6 +29,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from jtcse.modeling.loading import uses_cuda
+
 T = TypeVar("T")
 
 # How long a collective may wait: other ranks wait while rank 0 alone evaluates on STS-B dev
@@ -41,11 +43,12 @@ def init_from_environment() -> None:
 
     With ``WORLD_SIZE`` > 1 and no group yet: select this process's GPU (``LOCAL_RANK``) as
     the current CUDA device, so that ``.to("cuda")`` places models on it, and initialise the
-    group with the NCCL backend on GPUs or gloo on CPUs. Otherwise do nothing.
+    group with the NCCL backend on GPUs or gloo on CPUs (the device of
+    :func:`jtcse.modeling.loading.default_device`). Otherwise do nothing.
     """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         return
-    if torch.cuda.is_available():
+    if uses_cuda():
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if local_rank >= torch.cuda.device_count():
             raise ValueError(

@@ -39,6 +39,7 @@ import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
+from jtcse.modeling.loading import uses_cuda
 from jtcse.tracking import active_run_reference
 from jtcse.training import distributed
 from jtcse.training.settings import DistributedSettings
@@ -73,7 +74,7 @@ def launch(
             "this process is already a rank of a torchrun job: start it once without torchrun "
             f"to launch {settings.world_size} processes"
         )
-    if torch.cuda.is_available():
+    if uses_cuda():
         if settings.num_processes > torch.cuda.device_count():
             raise ValueError(
                 f"num_processes ({settings.num_processes}) must be at most the number of GPUs "
@@ -127,7 +128,7 @@ def _run_job(job: _Job | None) -> Any:
 
 def _share_cpu_threads() -> None:
     """On CPUs, split the cores between this machine's workers unless OMP_NUM_THREADS says."""
-    if torch.cuda.is_available() or "OMP_NUM_THREADS" in os.environ:
+    if uses_cuda() or "OMP_NUM_THREADS" in os.environ:
         return
     workers = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
