@@ -157,9 +157,12 @@ def test_encode_then_cosine_equals_similarity(tiny_bert_path, tmp_path, capsys):
     model = ["--model", str(tiny_bert_path)]
     assert main(["encode", *model, "--input", str(sentences), "--output", str(output)]) == 0
     vectors = np.load(output)
-    assert vectors.shape == (2, 32) and vectors.dtype == np.float32  # the blank line is skipped
+    # row i is line i: the blank line is the empty string's embedding, in its place
+    assert vectors.shape == (3, 32) and vectors.dtype == np.float32
+    empty = Encoder.load(tiny_bert_path).encode([""])[0]
+    np.testing.assert_allclose(vectors[1], empty, atol=1e-6)
     cosine = float(
-        vectors[0] @ vectors[1] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[1])
+        vectors[0] @ vectors[2] / np.linalg.norm(vectors[0]) / np.linalg.norm(vectors[2])
     )
     capsys.readouterr()
     pair = ["a man is playing a guitar .", "the cat sits on the mat ."]
@@ -168,7 +171,8 @@ def test_encode_then_cosine_equals_similarity(tiny_bert_path, tmp_path, capsys):
 
 
 def test_encode_reads_standard_input_and_prints_vectors(tiny_bert_path, monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO("a man is playing .\nthe cat sits .\n"))
+    stdin = io.TextIOWrapper(io.BytesIO(b"a man is playing .\r\nthe cat sits ."), "utf-8")
+    monkeypatch.setattr("sys.stdin", stdin)  # CRLF, and no newline after the last line
     assert main(["encode", "--model", str(tiny_bert_path), "--normalize"]) == 0
     rows = np.loadtxt(io.StringIO(capsys.readouterr().out))
     assert rows.shape == (2, 32)
@@ -177,9 +181,16 @@ def test_encode_reads_standard_input_and_prints_vectors(tiny_bert_path, monkeypa
 
 def test_encode_with_empty_input_or_missing_model_fails_clearly(tiny_bert_path, tmp_path, capsys):
     empty = tmp_path / "empty.txt"
-    empty.write_text("\n \n")
+    empty.write_text("")
     assert main(["encode", "--model", str(tiny_bert_path), "--input", str(empty)]) == 2
     assert f"no sentences in {empty}" in capsys.readouterr().err
+    blank = tmp_path / "blank.txt"
+    blank.write_text("a man is playing .\n \nthe cat sits .\n")
+    output = tmp_path / "blank.npy"
+    refused = ["encode", "--model", str(tiny_bert_path), "--input", str(blank), "--no-blank-lines"]
+    assert main([*refused, "--output", str(output)]) == 2
+    assert f"{blank}:2: blank line" in capsys.readouterr().err
+    assert not output.exists() and not list(tmp_path.glob(".blank.npy*"))
     missing = tmp_path / "no_model"
     assert main(["similarity", "--model", str(missing), "a", "b"]) == 2
     assert str(missing) in capsys.readouterr().err
@@ -189,6 +200,7 @@ def test_cli_accepts_an_onnx_export_and_refuses_a_non_onnx_file(tiny_bert_path, 
     from jtcse.export.onnx import export_onnx
 
     onnx_path = export_onnx(tiny_bert_path, tmp_path / "onnx")
+    capsys.readouterr()  # the exporter's warnings (logged to stdout once Kedro set up logging)
     pair = ["a man is playing a guitar .", "the cat sits on the mat ."]
     assert main(["similarity", "--model", str(tiny_bert_path), *pair]) == 0
     torch_cosine = float(capsys.readouterr().out)

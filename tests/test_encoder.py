@@ -121,7 +121,7 @@ def test_long_sentences_are_truncated_to_the_tokenizer_limit(tiny_bert_path: Pat
     with torch.no_grad():
         expected = model.eval()(**ids).last_hidden_state[0, 0].numpy()
 
-    embeddings = Encoder([(model, tokenizer)]).encode([long_sentence, "the cat sits ."])
+    embeddings = Encoder.from_models([(model, tokenizer)]).encode([long_sentence, "the cat sits ."])
 
     assert ids["input_ids"].shape[1] == 16
     np.testing.assert_allclose(embeddings[0], expected, atol=1e-5)

@@ -3,14 +3,15 @@
     jtcse evaluate --model PATH [--model PATH ...] [--pooling cls|mean|pooler] [--data DIR]
                    [--output FILE.json] [--bf16] [--batch-size N]
     jtcse encode --model PATH [--model PATH ...] [--input FILE] [--output FILE.npy]
-                 [--normalize] [--pooling ...] [--bf16] [--batch-size N]
+                 [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
 twin-tower ensemble) and writes JSON with the keys STS12 .. SICKRelatedness and avg.
 ``encode`` reads one sentence per line (a file, or standard input) and writes a float32
-``.npy`` array (or prints one vector per line). ``similarity`` prints the cosine of two
-sentences.
+``.npy`` array whose row i is line i, blank lines included (or prints one vector per line);
+a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
+the cosine of two sentences.
 """
 
 from __future__ import annotations
@@ -53,18 +54,27 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from jtcse.atomic import open_atomic
+    from jtcse.encoding.lines import check_no_blank_lines, count_lines, read_lines
 
-    source = args.input.read_text(encoding="utf-8") if args.input else sys.stdin.read()
-    sentences = [line for line in source.splitlines() if line.strip()]
-    if not sentences:
-        raise ValueError(f"no sentences in {args.input or 'standard input'}")
-    vectors = _load(args).encode(sentences, args.batch_size, normalize=args.normalize)
-    if args.output:
-        with open_atomic(args.output, "wb") as file:
-            np.save(file, vectors)
-        print(f"wrote {len(sentences)} x {vectors.shape[1]} embeddings to {args.output}")
+    name = str(args.input) if args.input else "standard input"
+    if args.input:  # streamed: one chunk of the file in memory at a time
+        rows = count_lines(args.input)
+        sentences = read_lines(args.input)
     else:
+        lines = list(read_lines(sys.stdin.buffer))
+        rows, sentences = len(lines), iter(lines)
+    if rows == 0:
+        raise ValueError(f"no sentences in {name}")
+    if args.no_blank_lines:
+        sentences = check_no_blank_lines(sentences, name)
+    encoder = _load(args)
+    if args.output:
+        encoder.encode_to_file(
+            sentences, rows, args.output, args.batch_size, args.normalize, show_progress=True
+        )
+        print(f"wrote {rows} x {encoder.dimension} embeddings to {args.output}")
+    else:
+        vectors = encoder.encode(list(sentences), args.batch_size, normalize=args.normalize)
         np.savetxt(sys.stdout, vectors, fmt="%.7g")
     return 0
 
@@ -112,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--input", type=Path, help="one sentence per line (default: stdin)")
     encode.add_argument("--output", type=Path, help="write a float32 .npy array here")
     encode.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    encode.add_argument(
+        "--no-blank-lines",
+        action="store_true",
+        help="fail at the first blank line (default: a blank line is encoded as the empty "
+        "string, so that row i is always line i)",
+    )
     encode.set_defaults(handler=_encode)
 
     similarity = commands.add_parser("similarity", help="cosine similarity of two sentences")

@@ -150,9 +150,13 @@ def test_distillation_export_evaluation_and_reporting(
     folders = {name: str(tiny_bert_path) for name in evaluation.MODEL_FOLDERS}
     folders |= towers | {"student": str(student_folder)}
     folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
-    results = run_in_memory(evaluation.create_pipeline(), {**folders, **common})
+    cache = {"embedding_cache": tmp_path / "embeddings"}
+    results = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     encoders = parameters["params:evaluation"]["encoders"]
     assert list(results["sts_results"]) == list(encoders)  # one row per encoder, in order
+    # a second run reads every embedding from the cache and gives the same table
+    again = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
+    assert again["sts_results"] == results["sts_results"]
 
     curves = {
         f"{run}_training_curve": student["student_training_curve"]

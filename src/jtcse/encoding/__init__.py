@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens, normalize_rows
-from jtcse.encoding.pytorch import CoupledTwinEncoder, Encoder, PooledModelEncoder
+from jtcse.encoding.pytorch import (
+    CoupledTwinEncoder,
+    Encoder,
+    PooledModelEncoder,
+    load_pooled_model,
+)
 from jtcse.modeling.folders import ONNX_MODEL_FILE
 
 __all__ = [
@@ -26,6 +31,8 @@ __all__ = [
     "PooledModelEncoder",
     "TokenizedEncoder",
     "load_encoder",
+    "load_member",
+    "load_pooled_model",
     "max_tokens",
     "normalize_rows",
 ]
@@ -42,14 +49,24 @@ def load_encoder(
     takes only ``pooling="cls"`` and ``bf16=False``. ONNX Runtime is imported only then.
     """
     if isinstance(paths, str | Path) and _names_onnx_model(Path(paths)):
-        from jtcse.encoding.onnx_runtime import OnnxEncoder
-
-        if pooling != "cls":
-            raise ValueError(f"an ONNX export supports only pooling='cls'; got {pooling!r}")
-        if bf16:
-            raise ValueError(f"bf16 applies to PyTorch models, not to the ONNX export {paths}")
-        return OnnxEncoder.load(paths)
+        return load_member(paths, pooling, bf16)
     return Encoder.load(paths, pooling, bf16)
+
+
+def load_member(
+    path: str | Path, poolings: str | Sequence[str] = "cls", bf16: bool = False
+) -> TokenizedEncoder:
+    """One model for encoding: an ONNX export (see :func:`load_encoder`) or a PyTorch model
+    with one or several poolings (:func:`~jtcse.encoding.pytorch.load_pooled_model`)."""
+    if not _names_onnx_model(Path(path)):
+        return load_pooled_model(path, poolings, bf16)
+    from jtcse.encoding.onnx_runtime import OnnxEncoder
+
+    if ([poolings] if isinstance(poolings, str) else list(poolings)) != ["cls"]:
+        raise ValueError(f"an ONNX export supports only pooling='cls'; got {poolings!r}")
+    if bf16:
+        raise ValueError(f"bf16 applies to PyTorch models, not to the ONNX export {path}")
+    return OnnxEncoder.load(path)
 
 
 def _names_onnx_model(path: Path) -> bool:

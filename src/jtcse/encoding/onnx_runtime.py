@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -22,7 +23,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, Inva
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import TokenizedEncoder, max_tokens
-from jtcse.modeling.folders import ONNX_MODEL_FILE
+from jtcse.modeling.folders import ONNX_MODEL_FILE, remembered_folder_digest
 
 METADATA_FILE = "export_metadata.json"
 OUTPUT_NAME = "sentence_embedding"
@@ -37,10 +38,12 @@ class OnnxEncoder(TokenizedEncoder):
         session: onnxruntime.InferenceSession,
         tokenizer: PreTrainedTokenizerBase,
         max_length: int,
+        source: Path | None = None,
     ) -> None:
         super().__init__(tokenizer, max_length)
         self.session = session
         self.input_names = [model_input.name for model_input in session.get_inputs()]
+        self.source = source
 
     @classmethod
     def load(cls, path: str | Path) -> OnnxEncoder:
@@ -59,12 +62,22 @@ class OnnxEncoder(TokenizedEncoder):
         positions = read_metadata(path.parent).get(
             "max_position_embeddings", tokenizer.model_max_length
         )
-        return cls(session, tokenizer, max_tokens(positions, tokenizer))
+        return cls(session, tokenizer, max_tokens(positions, tokenizer), path.parent)
 
     @property
     def dimension(self) -> int:
         """Size of one embedding vector (the model's static output width)."""
         return int(self.session.get_outputs()[0].shape[1])
+
+    def cache_identities(self) -> list[dict[str, Any]] | None:
+        if self.source is None:
+            return None
+        return [
+            {
+                "onnx_export": remembered_folder_digest(self.source),
+                "max_length": self.max_length,
+            }
+        ]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         feed = {name: batch[name].numpy().astype(np.int64) for name in self.input_names}

@@ -14,45 +14,91 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens
+from jtcse.modeling.folders import remembered_folder_digest
 from jtcse.modeling.loading import default_device, load_model_and_tokenizer, resolve_model_path
+from jtcse.modeling.names import names_local_folder
 from jtcse.modeling.pooling import check_pooling, pool
 from jtcse.modeling.twin_tower import TwinTowerModel
+
+if TYPE_CHECKING:
+    from jtcse.encoding.cache import EmbeddingCache
 
 
 def _dtype(bf16: bool) -> torch.dtype:
     return torch.bfloat16 if bf16 else torch.float32
 
 
+def local_folder(name: str | Path) -> Path | None:
+    """The local folder a model name resolves to (folder or offline alias), else None."""
+    path = resolve_model_path(name)
+    folder = Path(path).expanduser()
+    return folder.resolve() if names_local_folder(path) and folder.is_dir() else None
+
+
 class PooledModelEncoder(TokenizedEncoder):
-    """One Hugging Face encoder and a pooling of its outputs (``cls``, ``mean``, ...: see
-    :mod:`jtcse.modeling.pooling`), pooled in float32 whatever the model's precision."""
+    """One Hugging Face encoder and one or several poolings of its outputs (``cls``, ``mean``,
+    ...: see :mod:`jtcse.modeling.pooling`), pooled in float32 whatever the model's precision;
+    several poolings come from one forward pass (:meth:`embed_outputs`, in ``poolings``
+    order). ``source``, the local folder the model was loaded from, makes it cacheable."""
 
     def __init__(
-        self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, pooling: str
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        poolings: str | Sequence[str],
+        source: Path | None = None,
     ) -> None:
         super().__init__(tokenizer, max_tokens(model.config.max_position_embeddings, tokenizer))
         self.model = model
-        self.pooling = check_pooling(pooling)
+        names = [poolings] if isinstance(poolings, str) else list(poolings)
+        self.poolings = tuple(check_pooling(name) for name in names)
+        self.outputs = len(self.poolings)
+        self.source = source
 
     @property
     def dimension(self) -> int:
         return int(self.model.config.hidden_size)
 
+    def cache_identities(self) -> list[dict[str, Any]] | None:
+        if self.source is None:
+            return None
+        model = {
+            "model": remembered_folder_digest(self.source),
+            "dtype": str(self.model.dtype),
+            "attention": self.model.config._attn_implementation,
+            "max_length": self.max_length,
+        }
+        return [{**model, "pooling": pooling} for pooling in self.poolings]
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         outputs = self.model(**{k: v.to(self.model.device) for k, v in batch.items()})
         pooler_output = getattr(outputs, "pooler_output", None)
-        return pool(
-            outputs.last_hidden_state.float(),
-            batch["attention_mask"],
-            self.pooling,
-            None if pooler_output is None else pooler_output.float(),
-        )
+        hidden = outputs.last_hidden_state.float()
+        pooled = None if pooler_output is None else pooler_output.float()
+        mask = batch["attention_mask"]
+        return torch.cat([pool(hidden, mask, name, pooled) for name in self.poolings], dim=1)
+
+
+def load_pooled_model(
+    name: str | Path, poolings: str | Sequence[str] = "cls", bf16: bool = False
+) -> PooledModelEncoder:
+    """Load a model folder, Hub id or alias for encoding, on the default device, in eval mode.
+
+    With ``bf16`` the weights are bfloat16 (about 3x faster than fp32 on CPUs with native
+    bfloat16) and attention is eager: for short sentences it is faster in bfloat16 than the
+    fused SDPA kernel on CPU (``benchmarks/eval_speed.py`` measures both).
+    """
+    options = {"attn_implementation": "eager"} if bf16 else {}
+    model, tokenizer = load_model_and_tokenizer(name, **options)
+    model = model.eval().to(_dtype(bf16))
+    return PooledModelEncoder(model, tokenizer, poolings, local_folder(name))
 
 
 class Encoder(BaseEncoder):
@@ -61,49 +107,58 @@ class Encoder(BaseEncoder):
     With ``bf16`` the models' weights are cast to bfloat16 (about 3x faster than fp32 on CPUs
     with native bfloat16; ``benchmarks/eval_speed.py`` measures the speed and the STS
     difference); pooling and the returned vectors are float32. The models are put in eval
-    mode. Members may have their own tokenizers but must share the embedding width.
+    mode. Members may have their own tokenizers (and backends: any
+    :class:`~jtcse.encoding.base.TokenizedEncoder`) but must share the embedding width.
     """
 
-    def __init__(
-        self,
-        members: Sequence[tuple[PreTrainedModel, PreTrainedTokenizerBase]],
-        pooling: str = "cls",
-        bf16: bool = False,
-    ) -> None:
+    def __init__(self, members: Sequence[TokenizedEncoder]) -> None:
         if not members:
             raise ValueError("an Encoder needs at least one model")
-        self.members = [
-            PooledModelEncoder(model.eval().to(_dtype(bf16)), tokenizer, pooling)
-            for model, tokenizer in members
-        ]
+        self.members = list(members)
         widths = sorted({member.dimension for member in self.members})
         if len(widths) > 1:
             raise ValueError(f"ensemble members must share the embedding width; got {widths}")
-        self.pooling = self.members[0].pooling
-        self.bf16 = bf16
+
+    @classmethod
+    def from_models(
+        cls,
+        models: Sequence[tuple[PreTrainedModel, PreTrainedTokenizerBase]],
+        pooling: str = "cls",
+        bf16: bool = False,
+    ) -> Encoder:
+        """Models already in memory (not cacheable: no folder is known), e.g. during
+        training; each is put in eval mode and cast to bfloat16 with ``bf16``."""
+        return cls(
+            [
+                PooledModelEncoder(model.eval().to(_dtype(bf16)), tokenizer, pooling)
+                for model, tokenizer in models
+            ]
+        )
 
     @classmethod
     def load(
         cls, paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
     ) -> Encoder:
-        """Load a model folder, Hub id or alias, or a list of them (embeddings summed).
-
-        With ``bf16`` the models use eager attention: for short sentences it is faster in
-        bfloat16 than the fused SDPA kernel on CPU (see ``benchmarks/eval_speed.py``).
-        """
+        """Load a model folder, Hub id or alias, or a list of them (embeddings summed)."""
         names = [paths] if isinstance(paths, str | Path) else list(paths)
-        options = {"attn_implementation": "eager"} if bf16 else {}
-        return cls([load_model_and_tokenizer(name, **options) for name in names], pooling, bf16)
+        return cls([load_pooled_model(name, pooling, bf16) for name in names])
 
     @property
     def dimension(self) -> int:
         return self.members[0].dimension
 
-    def embed(self, sentences: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        """The sum over members of each member's rows (each with its own tokenizer)."""
+    def embed(
+        self,
+        sentences: list[str],
+        batch_size: int,
+        show_progress: bool,
+        cache: EmbeddingCache | None,
+    ) -> np.ndarray:
+        """The sum over members of each member's rows (each with its own tokenizer; each
+        member cached on its own, so an ensemble reuses what its members encoded alone)."""
         total = np.zeros((len(sentences), self.dimension), dtype=np.float32)
         for member in self.members:
-            total += member.embed(sentences, batch_size, show_progress)
+            total += member.embed(sentences, batch_size, show_progress, cache)
         return total
 
 
@@ -115,11 +170,16 @@ class CoupledTwinEncoder(TokenizedEncoder):
     """
 
     def __init__(
-        self, model: TwinTowerModel, tokenizer: PreTrainedTokenizerBase, bf16: bool = False
+        self,
+        model: TwinTowerModel,
+        tokenizer: PreTrainedTokenizerBase,
+        bf16: bool = False,
+        sources: tuple[Path | None, Path | None] = (None, None),
     ) -> None:
         positions = model.tower_1.config.max_position_embeddings
         super().__init__(tokenizer, max_tokens(positions, tokenizer))
         self.model = model.eval().to(_dtype(bf16))
+        self.sources = sources
 
     @classmethod
     def load(
@@ -137,11 +197,27 @@ class CoupledTwinEncoder(TokenizedEncoder):
         """
         tower_1, tower_2 = resolve_model_path(tower_1), resolve_model_path(tower_2)
         model = TwinTowerModel.from_towers(tower_1, tower_2, num_cross_attention_layers, coupling)
-        return cls(model.to(default_device()), AutoTokenizer.from_pretrained(tower_1), bf16)
+        tokenizer = AutoTokenizer.from_pretrained(tower_1)
+        sources = (local_folder(tower_1), local_folder(tower_2))
+        return cls(model.to(default_device()), tokenizer, bf16, sources)
 
     @property
     def dimension(self) -> int:
         return int(self.model.tower_1.config.hidden_size)
+
+    def cache_identities(self) -> list[dict[str, Any]] | None:
+        if None in self.sources:
+            return None
+        layers = self.model.tower_1.config.num_hidden_layers
+        return [
+            {
+                "coupled_towers": [remembered_folder_digest(source) for source in self.sources],
+                "coupling": self.model.config.to_record(layers),
+                "dtype": str(self.model.tower_1.dtype),
+                "attention": self.model.tower_1.config._attn_implementation,
+                "max_length": self.max_length,
+            }
+        ]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         device = self.model.tower_1.device

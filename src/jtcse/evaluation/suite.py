@@ -1,16 +1,60 @@
-"""Evaluate several named encoders on STS and collect one results table."""
+"""Evaluate several named encoders on STS and collect one results table.
+
+Every distinct sentence of the evaluation is encoded once per model: the specs are planned
+first, so that one forward pass of a model gives every pooling and precision-matched member
+that any spec needs; an ensemble is the sum of its members' rows; and with an
+:class:`~jtcse.encoding.cache.EmbeddingCache` a model that did not change is not encoded
+again at all (a rerun after only the student changed encodes only the student).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from jtcse.encoding import CoupledTwinEncoder, load_encoder
-from jtcse.evaluation.sts import StsResult, evaluate_sts
+from jtcse.encoding import CoupledTwinEncoder, load_member
+from jtcse.encoding.cache import EmbeddingCache
+from jtcse.evaluation.sts import StsResult, evaluate_sts, evaluation_pairs
 
 SPEC_KEYS = {"models", "pooling", "coupled", "bf16"}
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """One row of the results: ``models`` (folders, Hub ids, aliases; several are summed),
+    their ``pooling``, ``bf16`` weights, or the two towers ``coupled`` by cross-attention."""
+
+    models: tuple[str, ...]
+    pooling: str = "cls"
+    bf16: bool = False
+    coupled: bool = False
+
+    @classmethod
+    def from_parameters(
+        cls, name: str, spec: Mapping[str, Any], bf16: bool, model_folders: Mapping[str, str]
+    ) -> EncoderSpec:
+        """``evaluation.encoders.<name>``; a model named in ``model_folders`` (a catalog
+        dataset such as ``tower_1``) is replaced by its folder."""
+        unknown = set(spec) - SPEC_KEYS
+        if unknown or "models" not in spec:
+            raise ValueError(
+                f"evaluation.encoders.{name}: expected keys 'models' and optional 'pooling', "
+                f"'coupled', 'bf16'; got {sorted(spec)}"
+            )
+        models = tuple(str(model_folders.get(model, model)) for model in spec["models"])
+        parsed = cls(
+            models, spec.get("pooling", "cls"), spec.get("bf16", bf16), spec.get("coupled", False)
+        )
+        if parsed.coupled and (len(models) != 2 or parsed.pooling != "cls"):
+            raise ValueError(
+                f"evaluation.encoders.{name}: a coupled encoder needs exactly two tower "
+                "folders and cls pooling"
+            )
+        return parsed
 
 
 def evaluate_encoder(
@@ -20,21 +64,14 @@ def evaluate_encoder(
     bf16: bool = False,
     batch_size: int = 128,
     coupled: bool = False,
+    cache: EmbeddingCache | None = None,
 ) -> StsResult:
-    """Load an encoder (one model, or several summed, or an ONNX export) and evaluate it.
-
-    With ``coupled`` the two ``models`` are jointly trained towers run together with the
-    cross-attention recorded in their config (e = h1_CLS + h2_CLS).
-    """
-    if coupled:
-        if len(models) != 2 or pooling != "cls":
-            raise ValueError("a coupled encoder needs exactly two tower folders and cls pooling")
-        encoder = CoupledTwinEncoder.load(*models, bf16=bf16)
-    else:
-        encoder = load_encoder(models[0] if len(models) == 1 else models, pooling, bf16)
-    return evaluate_sts(
-        table, lambda sentences: encoder.encode(sentences, batch_size, show_progress=True)
-    )
+    """Evaluate one encoder (one model, several summed, an ONNX export, or coupled towers)."""
+    names = (models,) if isinstance(models, str) else tuple(str(model) for model in models)
+    spec = EncoderSpec(names, pooling, bf16, coupled)
+    return evaluate_encoders(table, {"encoder": vars(spec)}, bf16, batch_size, cache=cache)[
+        "encoder"
+    ]
 
 
 def evaluate_encoders(
@@ -43,6 +80,7 @@ def evaluate_encoders(
     bf16: bool = False,
     batch_size: int = 128,
     model_folders: Mapping[str, str] | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> dict[str, StsResult]:
     """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls", "coupled": false,
     "bf16": ...}`` (a spec's ``bf16`` overrides the default ``bf16``; ONNX exports need false).
@@ -50,25 +88,27 @@ def evaluate_encoders(
     A model named in ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by
     its folder; any other name is a folder, Hub id or alias.
     """
-    model_folders = model_folders or {}
+    specs = {
+        name: EncoderSpec.from_parameters(name, spec, bf16, model_folders or {})
+        for name, spec in encoders.items()
+    }
+    sentences = evaluation_sentences(table)
+    rows = _member_rows(specs.values(), sentences, batch_size, cache)
     results = {}
-    for name, spec in encoders.items():
-        unknown = set(spec) - SPEC_KEYS
-        if unknown or "models" not in spec:
-            raise ValueError(
-                f"evaluation.encoders.{name}: expected keys 'models' and optional 'pooling', "
-                f"'coupled', 'bf16'; got {sorted(spec)}"
-            )
-        models = [model_folders.get(model, model) for model in spec["models"]]
-        results[name] = evaluate_encoder(
-            table,
-            models,
-            spec.get("pooling", "cls"),
-            spec.get("bf16", bf16),
-            batch_size,
-            coupled=spec.get("coupled", False),
-        )
+    for name, spec in specs.items():
+        if spec.coupled:
+            encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
+            embeddings = encoder.encode(sentences, batch_size, show_progress=True, cache=cache)
+        else:
+            embeddings = sum(rows[_member(model, spec)] for model in spec.models)
+        results[name] = evaluate_sts(table, _lookup(sentences, embeddings))
     return results
+
+
+def evaluation_sentences(table: pd.DataFrame) -> list[str]:
+    """The distinct sentences of the scored pairs, in first-seen order (what is encoded)."""
+    pairs = evaluation_pairs(table)
+    return list(pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]])))
 
 
 def results_as_records(results: Mapping[str, StsResult]) -> dict[str, dict[str, float | None]]:
@@ -77,6 +117,43 @@ def results_as_records(results: Mapping[str, StsResult]) -> dict[str, dict[str, 
         name: {**result.rounded(), "STSBenchmark-dev": _round(result.dev)}
         for name, result in results.items()
     }
+
+
+def _member(model: str, spec: EncoderSpec) -> tuple[str, bool, str]:
+    return model, spec.bf16, spec.pooling
+
+
+def _member_rows(
+    specs: Iterable[EncoderSpec],
+    sentences: list[str],
+    batch_size: int,
+    cache: EmbeddingCache | None,
+) -> dict[tuple[str, bool, str], np.ndarray]:
+    """The rows of every (model, bf16, pooling) that the summed specs use: one load and one
+    forward pass per (model, bf16), however many poolings and specs use it."""
+    poolings: dict[tuple[str, bool], list[str]] = {}
+    for spec in specs:
+        if not spec.coupled:
+            for model in spec.models:
+                wanted = poolings.setdefault((model, spec.bf16), [])
+                if spec.pooling not in wanted:
+                    wanted.append(spec.pooling)
+    rows = {}
+    for (model, bf16), names in poolings.items():
+        member = load_member(model, names, bf16)
+        arrays = member.embed_outputs(sentences, batch_size, show_progress=True, cache=cache)
+        rows.update({(model, bf16, name): array for name, array in zip(names, arrays, strict=True)})
+    return rows
+
+
+def _lookup(sentences: list[str], embeddings: np.ndarray) -> Callable[[Sequence[str]], np.ndarray]:
+    """An ``encode`` function for :func:`evaluate_sts` that reads the precomputed rows."""
+    row_of = pd.Series(np.arange(len(sentences)), index=sentences)
+
+    def encode(batch: Sequence[str]) -> np.ndarray:
+        return embeddings[row_of[list(batch)].to_numpy()]
+
+    return encode
 
 
 def _round(value: float | None) -> float | None:

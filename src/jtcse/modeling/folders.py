@@ -6,6 +6,7 @@ that ``AutoModel.from_pretrained`` loads.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -99,6 +100,23 @@ def folder_digest(folder: Path | str) -> str:
                 for block in iter(lambda: file.read(1 << 20), b""):
                     digest.update(block)
     return digest.hexdigest()
+
+
+def remembered_folder_digest(folder: Path | str) -> str:
+    """:func:`folder_digest`, computed once per process for the same files (names, sizes and
+    modification times): a folder replaced or edited since is hashed again."""
+    folder = Path(folder).resolve()
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    signature = tuple(
+        (str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
+        for path in files
+    )
+    return _digest_of_files(folder, signature)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_of_files(folder: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
+    return folder_digest(folder)
 
 
 def check_model_folder(folder: Path | str, marker: str = "config.json") -> Path:

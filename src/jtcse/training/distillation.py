@@ -137,7 +137,7 @@ def train_student(
         config,
         work_dir,
         sts_pairs,
-        make_encoder=lambda: Encoder([(model, tokenizer)]),
+        make_encoder=lambda: Encoder.from_models([(model, tokenizer)]),
         write_best=write_best,
         name=name,
         resume=resume,

@@ -103,7 +103,9 @@ def train_joint(
         config,
         work_dir,
         sts_pairs,
-        make_encoder=lambda: Encoder([(model.tower_1, tokenizer), (model.tower_2, tokenizer)]),
+        make_encoder=lambda: Encoder.from_models(
+            [(model.tower_1, tokenizer), (model.tower_2, tokenizer)]
+        ),
         write_best=lambda folder: model.save_pretrained(folder, tokenizer),
         name=name,
         resume=resume,

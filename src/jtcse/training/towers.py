@@ -83,7 +83,7 @@ def train_tower(
         config,
         work_dir,
         sts_pairs,
-        make_encoder=lambda: Encoder([(model, tokenizer)]),
+        make_encoder=lambda: Encoder.from_models([(model, tokenizer)]),
         write_best=lambda folder: write_model_folder(folder, model, tokenizer),
         name=name,
         resume=resume,

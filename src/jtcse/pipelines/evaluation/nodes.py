@@ -2,41 +2,91 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from jtcse.evaluation.sts import format_table
+from jtcse.evaluation.sts import StsResult, format_table
 from jtcse.tracking import log_metrics
 
+# The catalog's model folders by the chain stage that trains them; an encoder spec is scored by
+# the node of the family whose folders it names (base: it names none of them).
+FAMILIES = {
+    "base": (),
+    "towers": ("tower_1", "tower_2"),
+    "joint": ("tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2"),
+    "student": ("student", "student_onnx", "student_onnx_int8"),
+}
 
-def evaluate_sts_encoders(
-    sts_pairs: pd.DataFrame, evaluation_params: dict[str, Any], **model_folders: str
-) -> tuple[dict[str, dict[str, float | None]], str]:
-    """Score every encoder listed in ``evaluation.encoders`` on the STS tasks.
+
+def evaluate_family(
+    sts_pairs: pd.DataFrame,
+    evaluation_params: dict[str, Any],
+    cache_folder: Path,
+    **model_folders: str,
+) -> dict[str, StsResult]:
+    """Score the encoders of ``evaluation.encoders`` that this node's folders serve.
 
     Args:
         sts_pairs: the tidy STS table from ``data_preparation``.
-        evaluation_params: ``encoders`` (name -> models, pooling, coupled), ``bf16``,
+        evaluation_params: ``encoders`` (name -> models, pooling, coupled, bf16), ``bf16``,
             ``batch_size``.
-        model_folders: the trained model folders by catalog name (``tower_1``, ...), which
-            encoder specs may name.
+        cache_folder: the embedding cache (:class:`jtcse.encoding.cache.EmbeddingCache`).
+        model_folders: this family's model folders by catalog name (``tower_1``, ...).
 
     Returns:
-        The scores per encoder (JSON) and the same as a Markdown table; every score is
+        The result of each spec that names one of ``model_folders`` and no other catalog
+        folder (with no folders: each spec that names no catalog folder); every score is
         logged to MLflow as ``<encoder>.<task>``.
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.encoding.cache import EmbeddingCache
     from jtcse.evaluation.suite import evaluate_encoders, results_as_records
 
+    encoders = {
+        name: spec
+        for name, spec in evaluation_params["encoders"].items()
+        if _served_by(spec["models"], set(model_folders))
+    }
     results = evaluate_encoders(
         sts_pairs,
-        evaluation_params["encoders"],
+        encoders,
         bf16=evaluation_params.get("bf16", False),
         batch_size=evaluation_params.get("batch_size", 128),
         model_folders=model_folders,
+        cache=EmbeddingCache(cache_folder),
     )
-    records = results_as_records(results)
-    for name, scores in records.items():
+    for name, scores in results_as_records(results).items():
         log_metrics({key: value for key, value in scores.items() if value is not None}, f"{name}.")
-    return records, format_table(results) + "\n"
+    return results
+
+
+def write_sts_table(
+    evaluation_params: dict[str, Any], **family_results: dict[str, StsResult]
+) -> tuple[dict[str, dict[str, float | None]], str]:
+    """Every encoder's scores in the order of ``evaluation.encoders``: JSON and Markdown.
+
+    Raises ValueError naming an encoder that no family scored (its models mix the catalog
+    folders of two families).
+    """
+    from jtcse.evaluation.suite import results_as_records
+
+    scored = {}
+    for results in family_results.values():
+        scored |= results
+    missing = [name for name in evaluation_params["encoders"] if name not in scored]
+    if missing:
+        raise ValueError(
+            f"evaluation.encoders.{missing[0]}: its models mix the trained folders of two "
+            "stages (towers, joint, student); an encoder may name the folders of one only"
+        )
+    ordered = {name: scored[name] for name in evaluation_params["encoders"]}
+    return results_as_records(ordered), format_table(ordered) + "\n"
+
+
+def _served_by(models: list[str], folders: set[str]) -> bool:
+    """Whether a spec's ``models`` name catalog folders of this node only (or, for the node
+    without folders, none at all)."""
+    named = {model for model in models if any(model in family for family in FAMILIES.values())}
+    return named <= folders and (bool(named) or not folders)

@@ -1,0 +1,50 @@
+"""Large inputs: chunked encoding, the streamed ``.npy`` output and line reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jtcse.encoding import Encoder
+from jtcse.encoding import base as encoding_base
+from jtcse.encoding.lines import count_lines, read_lines
+from tests.test_encoder import SENTENCES
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_bert_path: Path) -> Encoder:
+    return Encoder.load(tiny_bert_path)
+
+
+def test_chunks_and_the_streamed_file_equal_one_pass(encoder, tmp_path, monkeypatch):
+    sentences = SENTENCES * 3  # 21 rows: chunks of 4 cut runs of equal length
+    whole = encoder.encode(sentences, batch_size=2)
+    monkeypatch.setattr(encoding_base, "CHUNK_SENTENCES", 4)
+    np.testing.assert_allclose(encoder.encode(sentences, batch_size=2), whole, atol=1e-6)
+    output = encoder.encode_to_file(iter(sentences), len(sentences), tmp_path / "out.npy", 2)
+    streamed = np.load(output)
+    assert streamed.dtype == np.float32 and streamed.shape == whole.shape
+    np.testing.assert_allclose(streamed, whole, atol=1e-6)
+
+
+@pytest.mark.parametrize("rows", [6, 8])
+def test_a_wrong_row_count_leaves_no_file(encoder, tmp_path, rows):
+    output = tmp_path / "out.npy"
+    with pytest.raises(ValueError, match="announced"):
+        encoder.encode_to_file(iter(SENTENCES), rows, output)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lines_keep_blank_lines_and_read_crlf_and_a_last_line_without_newline(tmp_path):
+    text = "first\r\n\r\n  \nfourth has a lone \r inside\nlast"
+    path = tmp_path / "lines.txt"
+    path.write_bytes(text.encode())
+    lines = list(read_lines(path))
+    assert lines == ["first", "", "  ", "fourth has a lone \r inside", "last"]
+    assert count_lines(path) == len(lines)
+    path.write_bytes(b"one\ntwo\n")
+    assert list(read_lines(path)) == ["one", "two"] and count_lines(path) == 2
+    path.write_bytes(b"")
+    assert list(read_lines(path)) == [] and count_lines(path) == 0
