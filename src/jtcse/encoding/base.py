@@ -128,6 +128,7 @@ class TokenizedEncoder(BaseEncoder):
     def __init__(self, tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
+        self.batch_tokens = BATCH_TOKENS  # the padded-token budget of one batch
 
     @abstractmethod
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -175,7 +176,8 @@ class TokenizedEncoder(BaseEncoder):
                 token_ids = self.tokenizer(chunk, truncation=True, max_length=self.max_length)[
                     "input_ids"
                 ]
-                for rows in length_sorted_batches([len(ids) for ids in token_ids], batch_size):
+                lengths = [len(ids) for ids in token_ids]
+                for rows in length_sorted_batches(lengths, batch_size, self.batch_tokens):
                     batch = self.tokenizer.pad(
                         {"input_ids": [token_ids[row] for row in rows]}, return_tensors="pt"
                     )

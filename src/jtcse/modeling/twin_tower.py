@@ -24,10 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from transformers import AutoModel, BertModel, PreTrainedTokenizerBase
+from transformers import BertModel, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.models.bert.modeling_bert import BertLayer, BertSelfAttention
 
+from jtcse.modeling.loading import load_pretrained_model
 from jtcse.modeling.twin_tower_config import CONFIG_KEY, TwinTowerConfig
 
 TOWER_FOLDERS = ("tower_1", "tower_2")  # the two model folders of a saved twin-tower model
@@ -213,7 +214,7 @@ class TwinTowerModel(torch.nn.Module):
         coupling: str | None = None,
         **overrides: object,
     ) -> TwinTowerModel:
-        """Load two tower folders (or Hub ids) with ``AutoModel.from_pretrained``.
+        """Load two tower folders (or Hub ids) with ``load_pretrained_model``.
 
         Without ``num_cross_attention_layers`` the coupling is what ``tower_1`` records
         (:meth:`TwinTowerConfig.from_tower_folder`; a ValueError for towers that record none,
@@ -227,7 +228,7 @@ class TwinTowerModel(torch.nn.Module):
             config = TwinTowerConfig(num_cross_attention_layers)
         if coupling is not None:
             config = replace(config, coupling=coupling)
-        towers = [AutoModel.from_pretrained(str(path), **overrides) for path in (tower_1, tower_2)]
+        towers = [load_pretrained_model(path, **overrides) for path in (tower_1, tower_2)]
         return cls(*towers, config)
 
     @classmethod

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
 from jtcse.encoding import Encoder
 from jtcse.losses import joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.folders import folder_digest
-from jtcse.modeling.loading import default_device, resolve_model_path
+from jtcse.modeling.loading import default_device, load_pretrained_model, resolve_model_path
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel, TwinTowerOutput
 from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import distributed
@@ -84,7 +84,7 @@ def train_joint(
     """
     distributed.init_from_environment()  # before loading: selects this process's GPU
     towers = [
-        AutoModel.from_pretrained(resolve_model_path(tower), **dropout_overrides(settings.dropout))
+        load_pretrained_model(tower, **dropout_overrides(settings.dropout))
         for tower in (tower_1, tower_2)
     ]
     coupling = TwinTowerConfig(
