@@ -4,13 +4,15 @@ A stage loads its model, then hands :func:`run_stage` what differs: the corpus a
 the loss, the encoder that model selection scores on STS-B dev, and how to write the best
 model folder(s). :func:`run_stage` trains with :func:`jtcse.training.loop.train` under
 ``<work_dir>/checkpoints`` (resumable), logs to MLflow under ``<name>.``, swaps each new best
-into ``<work_dir>/best`` atomically, and returns the checked best folder(s). On a process group
-(``torchrun``) rank 0 alone writes and checks the folders.
+into ``<work_dir>/best`` atomically, and returns the checked best folder(s). The working
+directory is locked for the run (:mod:`jtcse.training.work_lock`). On a process group
+(``torchrun``) rank 0 alone locks, writes and checks the folders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from jtcse.modeling.folders import check_model_folder
 from jtcse.training import distributed
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction, mlflow_metrics_logger, train
+from jtcse.training.work_lock import locked_work_directory
 
 
 def dropout_overrides(dropout: float) -> dict[str, float]:
@@ -60,20 +63,23 @@ def run_stage(
             ``best/`` itself).
     """
     best = Path(work_dir) / "best"
-    result = train(
-        model,
-        sentences,
-        collate_fn,
-        loss_fn,
-        config,
-        Path(work_dir) / "checkpoints",
-        evaluate_fn=dev_scorer(sts_pairs, make_encoder, config.bf16),
-        save_best_fn=lambda score, step: replace_folder_atomically(best, write_best),
-        log_metrics=mlflow_metrics_logger(f"{name}."),
-        resume=resume,
-        description=name,
-        extra_fingerprint=fingerprint,
-    )
+    # rank 0 holds the lock for the whole process group (only it writes)
+    lock = locked_work_directory(work_dir) if distributed.is_main_process() else nullcontext()
+    with lock:
+        result = train(
+            model,
+            sentences,
+            collate_fn,
+            loss_fn,
+            config,
+            Path(work_dir) / "checkpoints",
+            evaluate_fn=dev_scorer(sts_pairs, make_encoder, config.bf16),
+            save_best_fn=lambda score, step: replace_folder_atomically(best, write_best),
+            log_metrics=mlflow_metrics_logger(f"{name}."),
+            resume=resume,
+            description=name,
+            extra_fingerprint=fingerprint,
+        )
     folders = [best / folder for folder in best_folders]
     if distributed.is_main_process():
         folders = [check_model_folder(folder) for folder in folders]
