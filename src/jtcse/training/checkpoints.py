@@ -81,10 +81,19 @@ def write_checkpoint(
             for name, data in files.items()
         },
     }
-    for name, data in files.items():
-        write_bytes_durably(temporary / name, data)
-    write_bytes_durably(temporary / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
-    fsync_directory(temporary)
+    try:
+        for name, data in files.items():
+            write_bytes_durably(temporary / name, data)
+        write_bytes_durably(temporary / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
+        fsync_directory(temporary)
+    except OSError as error:  # e.g. ENOSPC: the disk is full
+        shutil.rmtree(temporary, ignore_errors=True)
+        reason = error.strerror or str(error)
+        raise OSError(
+            error.errno,
+            f"could not write checkpoint step {step} into {checkpoint_dir} ({reason}); the "
+            "previous checkpoint is intact and a rerun resumes from it",
+        ) from error
 
     final = checkpoint_dir / f"step-{step:08d}"
     if final.exists():
