@@ -146,6 +146,16 @@ def broadcast_object(value: T) -> T:
     return holder[0]
 
 
+def any_rank(flag: bool) -> bool:
+    """Whether ``flag`` is true on any rank (``flag`` itself in one process)."""
+    if world_size() == 1:
+        return flag
+    device = torch.device("cuda", torch.cuda.current_device()) if _uses_nccl() else None
+    value = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def barrier() -> None:
     """Wait until every rank gets here (nothing to wait for in one process)."""
     if world_size() > 1:

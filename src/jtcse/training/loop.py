@@ -18,7 +18,9 @@ Every ``checkpoint_every`` steps and at the end an atomic checkpoint (model, opt
 scheduler, RNG states, data position, best score, config fingerprint) replaces the previous
 one (see :mod:`jtcse.training.checkpoints`); ``train(..., resume=True)`` continues from it and ends
 with the same weights as an uninterrupted run. A checkpoint of another configuration is
-stale: it is deleted with a warning and training starts over.
+stale: it is deleted with a warning and training starts over. On SIGTERM (a scheduler's or
+a spot instance's notice) the loop finishes its step, writes a checkpoint and raises
+:class:`~jtcse.training.preemption.TrainingPreempted`; a rerun resumes there.
 
 Frozen parts that must stay in eval mode (a distillation teacher) belong in ``loss_fn``'s
 closure, not inside ``model``: the loop calls ``model.train()``.
@@ -70,6 +72,7 @@ from jtcse.training.config import (
     count_training_steps,
     learning_rate_multiplier,
 )
+from jtcse.training.preemption import TrainingPreempted, stop_requests
 from jtcse.training.resume import (
     Progress,
     checkpoint_to_resume,
@@ -165,13 +168,14 @@ def train(
     batches = batch_schedule(
         len(sentences), config.batch_size, config.seed, progress.epoch, progress.position_in_epoch
     )
-    with tqdm(
+    bar = tqdm(
         total=total_steps,
         initial=progress.global_step,
         desc=description,
         unit="step",
         disable=not main,
-    ) as bar:
+    )
+    with bar, stop_requests() as stop_requested:
         while progress.global_step < total_steps:
             epoch, start, indices = next(batches)
             if distributed.world_size() > 1:
@@ -204,8 +208,15 @@ def train(
             if evaluate_fn is not None and (step % config.eval_every == 0 or last):
                 _evaluate(model, evaluate_fn, save_best_fn, log_metrics, progress)
                 bar.set_postfix(_postfix(progress))
-            if main and (step % config.checkpoint_every == 0 or last):
+            preempted = distributed.any_rank(stop_requested()) and not last
+            if main and (step % config.checkpoint_every == 0 or last or preempted):
                 save_checkpoint(checkpoint_dir, model, optimizer, scheduler, progress, identity)
+            if preempted:
+                distributed.barrier()  # the checkpoint is written before any rank leaves
+                raise TrainingPreempted(
+                    f"{description}: stopped by SIGTERM after step {step} of {total_steps}; "
+                    f"checkpoint written to {checkpoint_dir}, run again to resume from it"
+                )
     distributed.barrier()  # every file of rank 0 is written when any rank returns
     return TrainingResult(
         global_step=progress.global_step,
