@@ -1,7 +1,7 @@
 """``kedro viz build`` makes a static site of every registered pipeline that headless Chromium
-(Debian's ``chromium``) renders: the flowchart holds each node, dataset and parameter of the
-registered pipelines, and its screenshot is kept as ``kedro-viz.png`` in ``$JTCSE_TEST_ARTIFACTS``
-(default ``test-artifacts/``)."""
+(Debian's ``chromium``, driven by Playwright) renders: the flowchart holds each node, dataset
+and parameter of the registered pipelines, and its screenshot is kept as ``kedro-viz.png`` in
+``$JTCSE_TEST_ARTIFACTS`` (default ``test-artifacts/``)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from kedro.framework.startup import bootstrap_project
 from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from jtcse.pipeline_registry import register_pipelines
 
@@ -150,28 +151,37 @@ def screenshot_path() -> Path:
     return path
 
 
-def render(chromium: str, url: str, screenshot: Path, profile: Path) -> str:
-    """The DOM of ``url`` after its scripts ran, with a screenshot of the window written to
-    ``screenshot``; every host but localhost fails to resolve, so nothing leaves the machine."""
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        # 10 s of page time: the layout, the zoom and the fade-in transitions all finish.
-        "--virtual-time-budget=10000",
-        # Draw every compositor stage before the screenshot, so it shows the finished frame.
-        "--run-all-compositor-stages-before-draw",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        f"--screenshot={screenshot}",
-        "--dump-dom",
-        url,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-    return result.stdout
+# True once the flowchart draws at least `wanted` elements and each has faded in fully.
+FLOWCHART_DRAWN = """wanted => {
+  const nodes = [...document.querySelectorAll("g.pipeline-node")];
+  return nodes.length >= wanted
+    && nodes.every(node => getComputedStyle(node).opacity === "1");
+}"""
+
+
+def render(chromium: str, url: str, screenshot: Path, elements: int) -> str:
+    """The DOM of ``url`` once its flowchart shows ``elements`` elements, faded in, with a
+    screenshot of the window written to ``screenshot``. Chromium is driven by Playwright, so
+    the test waits for what it checks however slow the machine is; every host but localhost
+    fails to resolve, so nothing leaves the machine."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]})
+            page.goto(url)
+            page.wait_for_function(FLOWCHART_DRAWN, arg=elements, timeout=180_000)
+            page.screenshot(path=screenshot)
+            return page.content()
+        finally:
+            browser.close()
 
 
 def test_kedro_viz_build_renders_every_pipeline_element(
@@ -180,26 +190,29 @@ def test_kedro_viz_build_renders_every_pipeline_element(
     chromium = find_chromium()
     # Without KEDRO_DISABLE_TELEMETRY the site would load Heap analytics from its CDN.
     assert "heapanalytics" not in (viz_site / "index.html").read_text()
-    dom = render(
-        chromium, f"{site_url}/open-flowchart.html", screenshot_path, test_project / "chromium"
-    )
+    bootstrap_project(test_project)
+    everything = register_pipelines()["__default__"]
+    elements = len(everything.nodes) + len(everything.datasets())
+    dom = render(chromium, f"{site_url}/open-flowchart.html", screenshot_path, elements)
     parser = FlowchartParser()
     parser.feed(dom)
     drawn = parser.nodes
 
-    bootstrap_project(test_project)
-    everything = register_pipelines()["__default__"]
-    assert {node.full_name for node in drawn if node.node_type == "task"} == {
-        node.name for node in everything.nodes
-    }
     data_and_parameters = {node.full_name for node in drawn if node.node_type != "task"}
     assert data_and_parameters == set(everything.datasets())
     assert any(node.node_type == "parameters" for node in drawn)
-    # Each element's visible label is the name kedro-viz gives it in its api/main.
-    api_names = {
-        node["id"]: node["name"]
-        for node in json.loads((viz_site / "api" / "main").read_text())["nodes"]
+    api_nodes = json.loads((viz_site / "api" / "main").read_text())["nodes"]
+    # Every node is drawn; a namespaced one (tower_1.train) shows its short name, so it is
+    # matched through its id and the full name of api/main.
+    full_names = {node["id"]: node.get("full_name") for node in api_nodes}
+    assert {full_names[node.node_id] for node in drawn if node.node_type == "task"} == {
+        node.name for node in everything.nodes
     }
+    assert {"tower_1", "tower_2", "tncse", "jtcse"} <= {
+        node["id"] for node in api_nodes if node["type"] == "modularPipeline"
+    }
+    # Each element's visible label is the name kedro-viz gives it in its api/main.
+    api_names = {node["id"]: node["name"] for node in api_nodes}
     assert {node.node_id: node.label for node in drawn} == {
         node.node_id: api_names[node.node_id] for node in drawn
     }
