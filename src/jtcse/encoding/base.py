@@ -70,7 +70,7 @@ class BaseEncoder(ABC):
 
         At most ``batch_size`` sentences (and :data:`BATCH_TOKENS` padded tokens) go through
         the model at once; with ``normalize`` every row is scaled to unit L2 norm;
-        ``show_progress`` shows a tqdm bar (batches, rate, ETA); a ``cache``
+        ``show_progress`` shows a tqdm bar (sentences, rate, ETA); a ``cache``
         (:class:`~jtcse.encoding.cache.EmbeddingCache`) returns what each model encoded
         before for these sentences and keeps what it encodes now.
         """

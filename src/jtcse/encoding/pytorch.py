@@ -22,8 +22,12 @@ from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens
 from jtcse.modeling.folders import remembered_folder_digest
-from jtcse.modeling.loading import default_device, load_model_and_tokenizer, resolve_model_path
-from jtcse.modeling.names import names_local_folder
+from jtcse.modeling.loading import (
+    default_device,
+    load_model_and_tokenizer,
+    local_folder,
+    resolve_model_path,
+)
 from jtcse.modeling.pooling import check_pooling, pool
 from jtcse.modeling.twin_tower import TwinTowerModel
 
@@ -33,13 +37,6 @@ if TYPE_CHECKING:
 
 def _dtype(bf16: bool) -> torch.dtype:
     return torch.bfloat16 if bf16 else torch.float32
-
-
-def local_folder(name: str | Path) -> Path | None:
-    """The local folder a model name resolves to (folder or offline alias), else None."""
-    path = resolve_model_path(name)
-    folder = Path(path).expanduser()
-    return folder.resolve() if names_local_folder(path) and folder.is_dir() else None
 
 
 class PooledModelEncoder(TokenizedEncoder):

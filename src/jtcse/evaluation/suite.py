@@ -1,8 +1,8 @@
 """Evaluate several named encoders on STS and collect one results table.
 
 Every distinct sentence of the evaluation is encoded once per model: the specs are planned
-first, so that one forward pass of a model gives every pooling and precision-matched member
-that any spec needs; an ensemble is the sum of its members' rows; and with an
+first, so that one forward pass of a model (at one precision) gives every pooling that any
+spec needs of it; an ensemble is the sum of its members' rows; and with an
 :class:`~jtcse.encoding.cache.EmbeddingCache` a model that did not change is not encoded
 again at all (a rerun after only the student changed encodes only the student).
 """

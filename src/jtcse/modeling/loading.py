@@ -43,10 +43,9 @@ def load_model_and_tokenizer(
     ``model_kwargs`` override config values (for example ``hidden_dropout_prob=0.05``).
     Raises ``FileNotFoundError`` naming the path when a path-like name does not exist.
     """
-    path = resolve_model_path(name_or_path)
+    path = _local_or_hub(resolve_model_path(name_or_path))
     model = load_pretrained_model(path, **model_kwargs).to(default_device())
-    tokenizer = AutoTokenizer.from_pretrained(_local_or_hub(path))
-    return model, tokenizer
+    return model, AutoTokenizer.from_pretrained(path)
 
 
 def load_pretrained_model(name_or_path: str | Path, **model_kwargs: object) -> PreTrainedModel:
@@ -71,6 +70,14 @@ def load_pretrained_model(name_or_path: str | Path, **model_kwargs: object) -> P
         return AutoModel.from_pretrained(path, **options)
     except SafetensorError as error:
         raise ValueError(f"{path}: damaged weights file model.safetensors ({error})") from None
+
+
+def local_folder(name: str | Path) -> Path | None:
+    """The existing local folder a model name resolves to (a folder or the offline alias), as
+    an absolute path; None for a Hub id or a missing folder."""
+    path = resolve_model_path(name)
+    folder = Path(path).expanduser()
+    return folder.resolve() if names_local_folder(path) and folder.is_dir() else None
 
 
 def _local_or_hub(path: str) -> str:
