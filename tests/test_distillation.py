@@ -15,6 +15,7 @@ from jtcse.datasets import NumpyArrayDataset
 from jtcse.encoding import Encoder
 from jtcse.losses import distillation_loss, distillation_terms
 from jtcse.modeling.folders import write_sentence_transformers_config
+from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings
 from jtcse.training import DistillationSettings, TrainingConfig, teacher_embeddings, train_student
 from tests.training_runs import CORPUS, folder_stamp, weights
 
@@ -73,8 +74,9 @@ def test_settings_validation_errors_name_the_parameter(values, message):
         DistillationSettings(**values)
 
 
-def cls_vectors(folder: Path, sentences: list[str]) -> torch.Tensor:
-    """Last-layer [CLS] of each sentence encoded alone (no padding), eval mode."""
+def cls_vectors(folder: Path, sentences: list[str], max_length: int = 128) -> torch.Tensor:
+    """Last-layer [CLS] of each sentence encoded alone (no padding, truncated at
+    ``max_length`` tokens), eval mode."""
     model, tokenizer = (
         AutoModel.from_pretrained(folder).eval(),
         AutoTokenizer.from_pretrained(folder),
@@ -82,7 +84,11 @@ def cls_vectors(folder: Path, sentences: list[str]) -> torch.Tensor:
     with torch.no_grad():
         return torch.stack(
             [
-                model(**tokenizer(sentence, return_tensors="pt")).last_hidden_state[0, 0]
+                model(
+                    **tokenizer(
+                        sentence, truncation=True, max_length=max_length, return_tensors="pt"
+                    )
+                ).last_hidden_state[0, 0]
                 for sentence in sentences
             ]
         )
@@ -90,9 +96,32 @@ def cls_vectors(folder: Path, sentences: list[str]) -> torch.Tensor:
 
 def test_teacher_is_the_sum_of_the_towers_cls_vectors(tiny_bert_path, tiny_bert_path_b):
     sentences = CORPUS[:6]
-    teacher = teacher_embeddings([tiny_bert_path, tiny_bert_path_b], sentences, batch_size=4)
+    towers = [tiny_bert_path, tiny_bert_path_b]
+    teacher = teacher_embeddings(towers, sentences, max_length=128, batch_size=4)
     expected = cls_vectors(tiny_bert_path, sentences) + cls_vectors(tiny_bert_path_b, sentences)
     assert teacher.dtype == np.float32 and teacher.shape == (6, 32)
+    torch.testing.assert_close(torch.from_numpy(teacher), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_the_pipeline_teacher_reads_the_students_truncated_tokens(tiny_bert_path, tiny_bert_path_b):
+    """Defect found against CACSE's recipe: the teacher was encoded at the model's limit while
+    the student sees ``max_length`` tokens, so long sentences had targets the student cannot
+    see. Teacher row i must be the towers' [CLS] of the student's truncated input."""
+    long_sentences = [" ".join([sentence] * 4) for sentence in CORPUS[:3]]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_path)
+    assert all(len(tokenizer(sentence)["input_ids"]) > 12 for sentence in long_sentences)
+    stage_params = {
+        "teacher_bf16": False,
+        "training": {"learning_rate": 1e-5, "batch_size": 8},
+        "settings": {"max_length": 8},
+    }
+
+    teacher = compute_teacher_embeddings(
+        str(tiny_bert_path), str(tiny_bert_path_b), "\n".join(long_sentences), stage_params
+    )
+
+    towers = (tiny_bert_path, tiny_bert_path_b)
+    expected = sum(cls_vectors(path, long_sentences, max_length=8) for path in towers)
     torch.testing.assert_close(torch.from_numpy(teacher), expected, atol=1e-5, rtol=1e-5)
 
 
@@ -101,7 +130,7 @@ def test_teacher_is_the_sum_of_the_towers_cls_vectors(tiny_bert_path, tiny_bert_
 
 @pytest.fixture(scope="module")
 def teacher(tiny_bert_path, tiny_bert_path_b) -> np.ndarray:
-    return teacher_embeddings([tiny_bert_path, tiny_bert_path_b], CORPUS)
+    return teacher_embeddings([tiny_bert_path, tiny_bert_path_b], CORPUS, max_length=32)
 
 
 def test_train_student_moves_the_student_toward_the_teacher(

@@ -43,7 +43,8 @@ class PooledModelEncoder(TokenizedEncoder):
     """One Hugging Face encoder and one or several poolings of its outputs (``cls``, ``mean``,
     ...: see :mod:`jtcse.modeling.pooling`), pooled in float32 whatever the model's precision;
     several poolings come from one forward pass (:meth:`embed_outputs`, in ``poolings``
-    order). ``source``, the local folder the model was loaded from, makes it cacheable."""
+    order). ``source``, the local folder the model was loaded from, makes it cacheable.
+    Inputs are truncated at ``max_length`` tokens (None: the most the model holds)."""
 
     def __init__(
         self,
@@ -51,8 +52,10 @@ class PooledModelEncoder(TokenizedEncoder):
         tokenizer: PreTrainedTokenizerBase,
         poolings: str | Sequence[str],
         source: Path | None = None,
+        max_length: int | None = None,
     ) -> None:
-        super().__init__(tokenizer, max_tokens(model.config.max_position_embeddings, tokenizer))
+        limit = max_tokens(model.config.max_position_embeddings, tokenizer)
+        super().__init__(tokenizer, limit if max_length is None else min(max_length, limit))
         self.model = model
         names = [poolings] if isinstance(poolings, str) else list(poolings)
         self.poolings = tuple(check_pooling(name) for name in names)
@@ -84,9 +87,13 @@ class PooledModelEncoder(TokenizedEncoder):
 
 
 def load_pooled_model(
-    name: str | Path, poolings: str | Sequence[str] = "cls", bf16: bool = False
+    name: str | Path,
+    poolings: str | Sequence[str] = "cls",
+    bf16: bool = False,
+    max_length: int | None = None,
 ) -> PooledModelEncoder:
-    """Load a model folder, Hub id or alias for encoding, on the default device, in eval mode.
+    """Load a model folder, Hub id or alias for encoding, on the default device, in eval mode;
+    inputs truncated at ``max_length`` tokens (None: the model's limit).
 
     With ``bf16`` the weights are bfloat16 (about 3x faster than fp32 on CPUs with native
     bfloat16) and attention is eager: for short sentences it is faster in bfloat16 than the
@@ -95,7 +102,7 @@ def load_pooled_model(
     options = {"attn_implementation": "eager"} if bf16 else {}
     model, tokenizer = load_model_and_tokenizer(name, **options)
     model = model.eval().to(_dtype(bf16))
-    return PooledModelEncoder(model, tokenizer, poolings, local_folder(name))
+    return PooledModelEncoder(model, tokenizer, poolings, local_folder(name), max_length)
 
 
 class Encoder(BaseEncoder):
@@ -134,11 +141,16 @@ class Encoder(BaseEncoder):
 
     @classmethod
     def load(
-        cls, paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
+        cls,
+        paths: str | Path | Sequence[str | Path],
+        pooling: str = "cls",
+        bf16: bool = False,
+        max_length: int | None = None,
     ) -> Encoder:
-        """Load a model folder, Hub id or alias, or a list of them (embeddings summed)."""
+        """Load a model folder, Hub id or alias, or a list of them (embeddings summed); inputs
+        truncated at ``max_length`` tokens (None: each model's limit)."""
         names = [paths] if isinstance(paths, str | Path) else list(paths)
-        return cls([load_pooled_model(name, pooling, bf16) for name in names])
+        return cls([load_pooled_model(name, pooling, bf16, max_length) for name in names])
 
     @property
     def dimension(self) -> int:

@@ -1,7 +1,8 @@
 """Stage 3: distil the frozen JTCSE ensemble into one tower (JTCSE-D, METHOD.md 1.4).
 
 The teacher is the decoupled ensemble t(x) = h1_CLS(x) + h2_CLS(x) (each tower alone, eval
-mode), computed once for the corpus (:func:`teacher_embeddings`). The student s(x) is the
+mode, on the student's truncated token ids), computed once for the corpus
+(:func:`teacher_embeddings`). The student s(x) is the
 last-layer [CLS] of one encoder (the base model or a tower). Each sentence appears once per
 batch; with its teacher row t and student row s::
 
@@ -40,17 +41,22 @@ from jtcse.training.stage import dropout_overrides, run_stage
 def teacher_embeddings(
     tower_folders: Sequence[str | Path],
     sentences: Sequence[str],
+    max_length: int,
     batch_size: int = 128,
     bf16: bool = False,
 ) -> np.ndarray:
     """The frozen teacher t(x) = h1_CLS(x) + h2_CLS(x), each tower encoding alone.
+
+    Each sentence is truncated at ``max_length`` tokens, the student's
+    ``DistillationSettings.max_length``: teacher and student read the same token ids
+    (METHOD.md section 1.4), so no row is a target the student cannot see.
 
     Returns:
         Float32 array ``[len(sentences), hidden]``, row i the teacher of ``sentences[i]``.
     """
     if not tower_folders:
         raise ValueError("tower_folders must name at least one model folder; got none")
-    encoder = Encoder.load(list(tower_folders), pooling="cls", bf16=bf16)
+    encoder = Encoder.load(list(tower_folders), pooling="cls", bf16=bf16, max_length=max_length)
     return encoder.encode(list(sentences), batch_size).astype(np.float32, copy=False)
 
 

@@ -27,7 +27,8 @@ def compute_teacher_embeddings(
         stage_params: ``settings`` (:class:`DistillationSettings`) and ``teacher_bf16``.
 
     Returns:
-        Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence.
+        Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence, truncated
+        at the student's ``settings.max_length`` tokens.
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.training.distillation import teacher_embeddings
@@ -35,7 +36,8 @@ def compute_teacher_embeddings(
     _, settings = distillation_run_settings(stage_params)
     bf16 = teacher_bf16(stage_params)
     sentences = training_corpus.splitlines()[: settings.max_sentences]
-    return teacher_embeddings([jtcse_tower_1, jtcse_tower_2], sentences, bf16=bf16)
+    towers = [jtcse_tower_1, jtcse_tower_2]
+    return teacher_embeddings(towers, sentences, settings.max_length, bf16=bf16)
 
 
 def train_student_node(
