@@ -10,10 +10,13 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from jtcse.encoding import CoupledTwinEncoder, Encoder
+from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
 from jtcse.losses import cross_info_nce, info_nce, joint_loss, modulus_loss
 from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import JointSettings, TrainingConfig, train_joint
+from jtcse.training.joint import joint_training_loss
 from tests.tiny_bert import TINY_CORPUS
 from tests.training_runs import CORPUS, folder_stamp, weights
 
@@ -184,6 +187,46 @@ def test_settings_accept_single_terms_and_no_limit():
     assert only_intermediate.weight_icnce_intermediate == 1.0
 
 
+def icnce_of_training_steps(
+    path_1: Path, path_2: Path, n: int, seeds: range
+) -> tuple[list[float], dict[int, float]]:
+    """The ICNCE term that joint training's ``loss_fn`` computes on one batch, once per torch
+    seed (the seed decides the coin), and the term for each anchor tower computed by hand; in
+    eval mode, so only the coin can change it."""
+    model = TwinTowerModel(
+        AutoModel.from_pretrained(path_1), AutoModel.from_pretrained(path_2), TwinTowerConfig(n)
+    ).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path_1)
+    batch = tokenizer(SENTENCES, padding="longest", return_tensors="pt")
+    batch = {key: batch[key].repeat_interleave(2, dim=0) for key in ("input_ids", "attention_mask")}
+    # a low temperature makes the two directions of the untrained towers far apart
+    settings = JointSettings(num_cross_attention_layers=n, temperature=0.002, length_chunks=1)
+    loss_fn = joint_training_loss(settings)
+    with torch.no_grad():
+        output = model(batch["input_ids"], batch["attention_mask"])
+        by_anchor = {
+            a: joint_loss(output, settings, anchor_tower=a)["icnce"].item() for a in (1, 2)
+        }
+        values = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            values.append(loss_fn(model, batch)["icnce"].item())
+    assert abs(by_anchor[1] - by_anchor[2]) > 1e-3  # the direction is visible
+    return values, by_anchor
+
+
+def test_tncse_always_uses_icnce_from_tower_1_to_tower_2(tiny_bert_path, tiny_bert_path_b):
+    """Defect found against TNCSE's ``train_dual.py``: the coin was drawn for n = 0 too."""
+    values, by_anchor = icnce_of_training_steps(tiny_bert_path, tiny_bert_path_b, 0, range(12))
+    assert values == pytest.approx([by_anchor[1]] * 12, abs=1e-5)
+
+
+def test_jtcse_draws_both_icnce_directions(tiny_bert_path, tiny_bert_path_b):
+    values, by_anchor = icnce_of_training_steps(tiny_bert_path, tiny_bert_path_b, 1, range(12))
+    sides = [a for value in values for a in (1, 2) if abs(value - by_anchor[a]) < 1e-5]
+    assert len(sides) == 12 and set(sides) == {1, 2}
+
+
 # --- one short real run -------------------------------------------------------------------
 
 
@@ -226,3 +269,25 @@ def test_train_joint_trains_saves_and_resumes(tiny_bert_path, tiny_bert_path_b, 
     for folder, state in zip((folder_1, folder_2), trained, strict=True):
         reloaded = weights(folder)
         assert all(torch.equal(reloaded[name], state[name]) for name in state)
+
+
+@pytest.mark.parametrize("selection", ["coupled", "decoupled"])
+def test_selection_scores_the_coupled_or_the_decoupled_towers(
+    tiny_bert_path, tiny_bert_path_b, sts_dev, tmp_path, selection
+):
+    settings = JointSettings(
+        num_cross_attention_layers=1, max_sentences=8, max_length=32, selection=selection
+    )
+    config = TrainingConfig(learning_rate=1e-3, batch_size=4, max_steps=2, eval_every=100)
+
+    folder_1, folder_2, result = train_joint(
+        tiny_bert_path, tiny_bert_path_b, CORPUS, sts_dev, settings, config, tmp_path / "run"
+    )
+
+    pairs = dev_pairs(sts_dev)
+    scores = {
+        "coupled": score_pairs(pairs, CoupledTwinEncoder.load(folder_1, folder_2).encode),
+        "decoupled": score_pairs(pairs, Encoder.load([folder_1, folder_2]).encode),
+    }
+    assert scores["coupled"][DEV_KEY] != pytest.approx(scores["decoupled"][DEV_KEY])
+    assert result.best_score == pytest.approx(scores[selection][DEV_KEY], abs=1e-4)

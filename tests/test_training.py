@@ -22,6 +22,7 @@ from jtcse.training import (
     train,
 )
 from jtcse.training.checkpoints import CorruptCheckpointError, latest_checkpoint, read_checkpoint
+from jtcse.training.loop import adamw_parameter_groups
 from tests.tiny_bert import TINY_CORPUS
 
 # 32 sentences of varying length: the 12 of the tiny corpus, then 20 two-sentence joins.
@@ -463,6 +464,7 @@ def test_bf16_autocast_run_keeps_float32_weights(fresh_model, tokenizer, tmp_pat
         ("num_epochs", 0),
         ("max_steps", 0),
         ("weight_decay", -0.01),
+        ("weight_decay_scope", "biases"),
         ("schedule", "cosine"),
         ("warmup_steps", -1),
         ("max_grad_norm", 0.0),
@@ -476,6 +478,24 @@ def test_bf16_autocast_run_keeps_float32_weights(fresh_model, tokenizer, tmp_pat
 def test_config_validation_names_the_field(field, value):
     with pytest.raises(ValueError, match=rf"^{field} must be .*; got {re.escape(repr(value))}$"):
         small_config(**{field: value})
+
+
+@pytest.mark.parametrize(("scope", "decays_vectors"), [("matrices", False), ("all", True)])
+def test_weight_decay_scope_decides_which_parameters_decay(fresh_model, scope, decays_vectors):
+    """``all`` is ``torch.optim.AdamW(model.parameters(), weight_decay=0.01)`` of the authors'
+    scripts; ``matrices`` leaves biases and LayerNorm weights undecayed."""
+    parameters = list(fresh_model().parameters())
+    config = small_config(weight_decay=0.01, weight_decay_scope=scope)
+
+    decay = {
+        id(p): group["weight_decay"]
+        for group in adamw_parameter_groups(parameters, config)
+        for p in group["params"]
+    }
+
+    assert len(decay) == len(parameters)
+    assert {decay[id(p)] for p in parameters if p.ndim >= 2} == {0.01}
+    assert {decay[id(p)] for p in parameters if p.ndim < 2} == {0.01 if decays_vectors else 0.0}
 
 
 def test_run_level_validation(fresh_model, tokenizer, tmp_path):

@@ -43,7 +43,7 @@ def joint_loss(
     Args:
         output: the twin-tower forward pass of the batch (``TwinTowerModel``).
         settings: the loss weights and temperature.
-        anchor_tower: a in {1, 2}, the side of the fair coin joint training draws each step.
+        anchor_tower: a in {1, 2}: JTCSE draws it by a fair coin each step, TNCSE uses 1.
 
     Returns:
         ``{"loss": L, "nce", "icnce", "ictm"[, "icnce_intermediate"]}``, float32 scalars.

@@ -17,6 +17,7 @@ from jtcse.training.validation import (
 )
 
 SCHEDULES = ("constant", "linear")
+WEIGHT_DECAY_SCOPES = ("matrices", "all")
 DEV_SCORE = "dev_score"
 
 
@@ -31,9 +32,11 @@ class TrainingConfig:
         num_epochs: Passes over the sentences; None to stop only at ``max_steps``.
         max_steps: Stop after this many optimiser steps (None: no limit); the run ends at
             whichever of ``num_epochs`` and ``max_steps`` comes first.
-        weight_decay: AdamW decoupled weight decay, applied to parameters with >= 2
-            dimensions only (not to biases and LayerNorm weights, as the Hugging Face
-            Trainer does).
+        weight_decay: AdamW decoupled weight decay (see ``weight_decay_scope``).
+        weight_decay_scope: "matrices": decay parameters with >= 2 dimensions only (not
+            biases and LayerNorm weights, as the Hugging Face Trainer does); "all": every
+            parameter, as ``torch.optim.AdamW`` over ``model.parameters()`` does (the authors'
+            scripts).
         schedule: "constant" or "linear" (linear decay to the end, see
             :func:`learning_rate_multiplier`), both after ``warmup_steps`` of linear warm-up.
         warmup_steps: Steps of linear warm-up from lr/warmup_steps to lr.
@@ -51,6 +54,7 @@ class TrainingConfig:
     num_epochs: int | None = 1
     max_steps: int | None = None
     weight_decay: float = 0.0
+    weight_decay_scope: str = "matrices"
     schedule: str = "constant"
     warmup_steps: int = 0
     max_grad_norm: float | None = 1.0
@@ -68,6 +72,7 @@ class TrainingConfig:
         if self.num_epochs is None and self.max_steps is None:
             raise ValueError("num_epochs and max_steps are both None: set at least one")
         require_real("weight_decay", self.weight_decay)
+        require_choice("weight_decay_scope", self.weight_decay_scope, WEIGHT_DECAY_SCOPES)
         require_choice("schedule", self.schedule, SCHEDULES)
         require_integer("warmup_steps", self.warmup_steps, minimum=0)
         require_real("max_grad_norm", self.max_grad_norm, strict=True, optional=True)

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from jtcse.encoding import Encoder
+from jtcse.encoding import CoupledTwinEncoder, Encoder
+from jtcse.evaluation.selection import SentenceEncoder
 from jtcse.losses import joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
 from jtcse.modeling.folders import folder_digest
@@ -40,14 +41,19 @@ def joint_training_loss(settings: JointSettings) -> LossFunction:
     """The ``loss_fn`` of joint training: :func:`jtcse.losses.joint_loss` of the whole global
     batch.
 
-    The coin picks the anchor tower from the global torch RNG; in a multi-process run rank 0
-    draws it and every rank uses that side. The twin-tower outputs of every process are
-    gathered (:func:`jtcse.training.distributed.gather_with_local_gradient`), so every term,
-    the modulus term included, sees the same rows as in one process.
+    JTCSE's coin picks the anchor tower a from the global torch RNG (in a multi-process run
+    rank 0 draws it and every rank uses that side); TNCSE (no cross-attention) always
+    anchors on tower 1: l_IC(h^1, h^2), METHOD.md section 2. The twin-tower outputs of every
+    process are gathered (:func:`jtcse.training.distributed.gather_with_local_gradient`), so
+    every term, the modulus term included, sees the same rows as in one process.
     """
 
     def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        anchor_tower = distributed.broadcast_object(int(torch.randint(1, 3, ()).item()))
+        anchor_tower = (
+            distributed.broadcast_object(int(torch.randint(1, 3, ()).item()))
+            if settings.num_cross_attention_layers > 0
+            else 1
+        )
         output = forward_in_length_chunks(
             model, batch["input_ids"], batch["attention_mask"], settings.length_chunks
         )
@@ -64,6 +70,16 @@ def _gather_output(output: TwinTowerOutput) -> TwinTowerOutput:
         if getattr(output, field.name) is not None and getattr(output, field.name).dim() > 0
     }
     return replace(output, **rows)
+
+
+def selection_encoder(
+    model: TwinTowerModel, tokenizer: PreTrainedTokenizerBase, selection: str
+) -> SentenceEncoder:
+    """The encoder model selection scores: the towers each alone and summed (``decoupled``)
+    or the coupled twin-tower model (``coupled``), over the current weights."""
+    if selection == "coupled":
+        return CoupledTwinEncoder(model, tokenizer)
+    return Encoder.from_models([(model.tower_1, tokenizer), (model.tower_2, tokenizer)])
 
 
 def train_joint(
@@ -103,9 +119,7 @@ def train_joint(
         config,
         work_dir,
         sts_pairs,
-        make_encoder=lambda: Encoder.from_models(
-            [(model.tower_1, tokenizer), (model.tower_2, tokenizer)]
-        ),
+        make_encoder=lambda: selection_encoder(model, tokenizer, settings.selection),
         write_best=lambda folder: model.save_pretrained(folder, tokenizer),
         name=name,
         resume=resume,

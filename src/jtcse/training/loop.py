@@ -331,12 +331,22 @@ def _postfix(progress: Progress) -> dict[str, str]:
     return postfix
 
 
-def _adamw(parameters: list[torch.nn.Parameter], config: TrainingConfig) -> torch.optim.AdamW:
+def adamw_parameter_groups(
+    parameters: list[torch.nn.Parameter], config: TrainingConfig
+) -> list[dict[str, Any]]:
+    """AdamW parameter groups: with ``weight_decay_scope`` "matrices", decay on parameters
+    with >= 2 dimensions and none on the others; with "all", one group decaying every one."""
+    if config.weight_decay_scope == "all":
+        return [{"params": parameters, "weight_decay": config.weight_decay}]
     groups = [
         {"params": [p for p in parameters if p.ndim >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in parameters if p.ndim < 2], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW([group for group in groups if group["params"]], config.learning_rate)
+    return [group for group in groups if group["params"]]
+
+
+def _adamw(parameters: list[torch.nn.Parameter], config: TrainingConfig) -> torch.optim.AdamW:
+    return torch.optim.AdamW(adamw_parameter_groups(parameters, config), config.learning_rate)
 
 
 def _to_device(value: Any, device: torch.device) -> Any:

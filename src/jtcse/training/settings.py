@@ -15,6 +15,7 @@ from jtcse.training.validation import (
 )
 
 AUGMENTATIONS = ("word_deletion", "word_repetition")
+SELECTIONS = ("decoupled", "coupled")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class JointSettings:
         max_length: truncation length in tokens; temperature: tau of the InfoNCE terms.
         length_chunks: run each batch in this many length-sorted chunks (same result, less
             padding; see :mod:`jtcse.modeling.chunking`).
+        selection: what model selection scores on STS-B dev: ``decoupled``, the sum of the
+            towers' [CLS] with each tower encoding alone (the inference protocol), or
+            ``coupled``, the twin-tower model with its cross-attention (the authors'
+            ``train_jtcse_*.py``; the same as decoupled when n = 0).
     """
 
     num_cross_attention_layers: int = 3
@@ -93,10 +98,12 @@ class JointSettings:
     max_length: int = 64
     temperature: float = 0.05
     length_chunks: int = 4
+    selection: str = "decoupled"
 
     def __post_init__(self) -> None:
         _require_common(self.dropout, self.max_sentences, self.max_length, self.length_chunks)
         require_real("temperature", self.temperature, strict=True)
+        require_choice("selection", self.selection, SELECTIONS)
         weights = ("weight_nce", "weight_icnce", "weight_icnce_intermediate", "weight_ictm")
         for name in weights:
             require_real(name, getattr(self, name))
