@@ -31,9 +31,44 @@ def _six_layers(model: str) -> int:
     return 6
 
 
-@pytest.mark.parametrize(("env", "depth"), [("base", 6), ("test", 2)])
+@pytest.mark.parametrize(
+    ("env", "depth"), [("base", 6), ("test", 2), ("paper", 12), ("paper_roberta", 12)]
+)
 def test_shipped_configurations_are_valid(env: str, depth: int) -> None:
     validate_parameters(_parameters(env), model_depth=lambda model: depth)
+
+
+@pytest.mark.parametrize("env", ["paper", "paper_roberta"])
+def test_the_paper_settings_follow_the_authors_recipe(env: str) -> None:
+    """METHOD.md section 4 and the authors' scripts: fp32, no clipping, AdamW's default decay
+    on every parameter, selection on the coupled model, TNCSE at lr 1e-6 with low dropout."""
+    parameters = _parameters(env)
+    stages = [
+        joint_run_settings(parameters["jtcse_training"], "jtcse"),
+        joint_run_settings(parameters["jtcse_training"], "tncse"),
+        distillation_run_settings(parameters["distillation"]),
+    ]
+    for config, _ in stages:
+        assert (config.bf16, config.max_grad_norm) == (False, None)
+        assert (config.weight_decay, config.weight_decay_scope) == (0.01, "all")
+    (jtcse_config, jtcse), (tncse_config, tncse), _ = stages
+    assert jtcse.selection == "coupled" and jtcse.num_cross_attention_layers == 6
+    assert tncse_config.learning_rate == 1e-6 and tncse.num_cross_attention_layers == 0
+    assert tncse.dropout == {"paper": 0.00025, "paper_roberta": 0.0175}[env]
+    assert jtcse_config.learning_rate == {"paper": 1.3e-6, "paper_roberta": 1e-6}[env]
+    assert jtcse_config.batch_size == {"paper": 64, "paper_roberta": 256}[env]
+
+
+def test_an_unreachable_hub_base_model_is_named_in_one_line(monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    parameters = _parameters("test")
+    parameters["tower_training"]["base_model"] = "jtcse-tests/no-such-model"
+    with pytest.raises(
+        ValueError,
+        match=r"^tower_training\.base_model: cannot read the configuration of "
+        r"'jtcse-tests/no-such-model'",
+    ):
+        validate_parameters(parameters)
 
 
 def test_the_base_model_depth_is_read_from_its_configuration(tiny_bert_path: Path) -> None:

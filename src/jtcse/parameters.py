@@ -218,7 +218,15 @@ def _num_hidden_layers(model: str) -> int:
         return int(json.loads((Path(path) / "config.json").read_text())["num_hidden_layers"])
     from transformers import AutoConfig
 
-    return int(AutoConfig.from_pretrained(path).num_hidden_layers)
+    try:
+        return int(AutoConfig.from_pretrained(path).num_hidden_layers)
+    except OSError as error:  # not on the Hub, or the Hub not reachable / offline
+        raise ValueError(
+            f"tower_training.base_model: cannot read the configuration of {model!r}: it is not "
+            f"a local folder and the Hugging Face Hub gave no answer ({type(error).__name__}); "
+            "on a machine with the Hub, unset HF_HUB_OFFLINE, or download the model "
+            "(`hf download <id> --local-dir DIR`) and give DIR"
+        ) from None
 
 
 _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {

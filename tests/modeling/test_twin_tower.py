@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import AutoModel, AutoTokenizer, BertModel
+from transformers import AutoModel, AutoTokenizer, BertModel, RobertaConfig, RobertaModel
 
 from jtcse.modeling.layers import cross_attention_layer_indices
 from jtcse.modeling.twin_tower import TwinTowerModel, attention_mass_on_cls
@@ -394,3 +394,31 @@ def test_a_record_whose_positions_disagree_is_refused(tmp_path, tiny_bert_path):
     folder = _with_record(tmp_path, tiny_bert_path, {**record, "cross_attention_layers": [1]})
     with pytest.raises(ValueError, match=r"tower: bad jtcse record.*layers \[1\]"):
         TwinTowerConfig.from_tower_folder(folder)
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_roberta_towers_couple_as_the_reference_says(n):
+    """conf/paper_roberta trains RoBERTa towers: the twin model must couple them, not build a
+    BERT variant (a defect of the TNCSE code, METHOD.md section 7)."""
+    config = RobertaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=40,
+    )
+    torch.manual_seed(0)
+    towers = [RobertaModel(config).eval(), RobertaModel(config).eval()]
+    ids = torch.randint(3, 64, (3, 9))
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    model = TwinTowerModel(*towers, TwinTowerConfig(n)).eval()
+    with torch.no_grad():
+        out = model(**batch)
+        cls, _ = _reference_twin(*towers, batch, model.cross_attention_layers, "value_swap")
+        alone = [_stock_cls(tower, batch) for tower in towers]
+    torch.testing.assert_close(out.cls_1, cls[0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(out.cls_2, cls[1], rtol=0, atol=1e-5)
+    assert out.pooled_1 is not None and out.pooled_2 is not None  # the ICTM term needs them
+    coupled_away = (out.cls_1 - alone[0]).abs().max().item()
+    assert coupled_away > 1e-3 if n else coupled_away < 1e-5
