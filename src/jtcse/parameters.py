@@ -151,6 +151,30 @@ def validate_parameters(
     if distillation is not None:
         distillation_run_settings(distillation)
         teacher_bf16(distillation)
+    ablation = parameters.get("ablation")
+    if ablation is not None and joint is not None:
+        _check_ablation(_section(ablation, "ablation"), joint)
+
+
+def _check_ablation(ablation: Mapping[str, Any], joint: Mapping[str, Any]) -> None:
+    """``ablation``: positive integer seeds, each variant a valid joint run, references that
+    name rows of the study."""
+    _check_keys(ablation, "ablation", frozenset({"seeds", "variants", "references", "bootstrap"}))
+    seeds = ablation.get("seeds")
+    if not seeds or not all(isinstance(seed, int) and seed >= 1 for seed in seeds):
+        raise ValueError(f"ablation.seeds: expected a list of integers >= 1; got {seeds!r}")
+    variants = _section(ablation.get("variants"), "ablation.variants")
+    for name in variants:
+        try:
+            joint_run_settings({**joint, "runs": variants}, name)
+        except ValueError as error:
+            raise ValueError(
+                str(error).replace("jtcse_training.runs.", "ablation.variants.")
+            ) from None
+    rows = {"tower_1", "tower_2", "towers_ensemble", "jtcse_d", *variants}
+    unknown = [name for name in ablation.get("references", []) if name not in rows]
+    if unknown:
+        raise ValueError(f"ablation.references: {unknown} are not rows of the study {sorted(rows)}")
 
 
 def _run_settings(

@@ -3,9 +3,14 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+# Long studies that run only when named (``kedro run --pipelines ablation``).
+STUDIES = ("ablation",)
+
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline by its folder name; ``__default__`` runs them all in dependency order."""
+    """Every pipeline by its folder name; ``__default__`` runs them all in dependency order,
+    except the :data:`STUDIES`."""
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    chain = [pipe for name, pipe in pipelines.items() if name not in STUDIES]
+    pipelines["__default__"] = sum(chain, Pipeline([]))
     return pipelines

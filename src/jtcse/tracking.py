@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import ModuleType
 
 
@@ -35,6 +36,22 @@ def set_tags(tags: Mapping[str, str]) -> None:
     mlflow = _active_mlflow()
     if mlflow is not None:
         mlflow.set_tags(dict(tags))
+
+
+@contextmanager
+def child_run(name: str, tags: Mapping[str, str]) -> Iterator[None]:
+    """Inside the active MLflow run, a nested run ``name`` tagged with ``tags`` (and the
+    parent's tags) that what runs in the block logs to; nothing without an active run."""
+    mlflow = _active_mlflow()
+    if mlflow is None:
+        yield
+        return
+    inherited = mlflow.get_run(mlflow.active_run().info.run_id).data.tags
+    tags = {key: value for key, value in inherited.items() if not key.startswith("mlflow.")} | dict(
+        tags
+    )
+    with mlflow.start_run(run_name=name, nested=True, tags=tags):
+        yield
 
 
 def active_run_reference() -> tuple[str, str] | None:

@@ -72,8 +72,9 @@ def spearman_x100(system: np.ndarray, gold: np.ndarray) -> float:
     return float(np.corrcoef(ranks_system, ranks_gold)[0, 1] * 100.0)
 
 
-def score_pairs(pairs: pd.DataFrame, encode: EncodeFn) -> dict[str, float]:
-    """Encode each distinct sentence once and return Spearman x 100 per ``key`` of ``pairs``."""
+def scored_pairs(pairs: pd.DataFrame, encode: EncodeFn) -> pd.DataFrame:
+    """``pairs`` with a ``system`` column: cos(e(s1), e(s2)) of each pair, every distinct
+    sentence encoded once (row i belongs to pair i)."""
     sentences = pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]]))
     embeddings = encode(list(sentences))
     row_of = pd.Series(np.arange(len(sentences)), index=sentences)
@@ -81,7 +82,12 @@ def score_pairs(pairs: pd.DataFrame, encode: EncodeFn) -> dict[str, float]:
         embeddings[row_of[pairs["sentence1"]].to_numpy()],
         embeddings[row_of[pairs["sentence2"]].to_numpy()],
     )
-    scored = pairs.assign(system=cosines)
+    return pairs.assign(system=cosines)
+
+
+def score_pairs(pairs: pd.DataFrame, encode: EncodeFn) -> dict[str, float]:
+    """Encode each distinct sentence once and return Spearman x 100 per ``key`` of ``pairs``."""
+    scored = scored_pairs(pairs, encode)
     return {
         key: spearman_x100(group["system"].to_numpy(), group["score"].to_numpy())
         for key, group in scored.groupby("key", sort=False)

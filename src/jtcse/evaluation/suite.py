@@ -88,21 +88,38 @@ def evaluate_encoders(
     A model named in ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by
     its folder; any other name is a folder, Hub id or alias.
     """
+    sentences = evaluation_sentences(table)
+    embeddings = encoder_embeddings(sentences, encoders, bf16, batch_size, model_folders, cache)
+    return {
+        name: evaluate_sts(table, _lookup(sentences, rows)) for name, rows in embeddings.items()
+    }
+
+
+def encoder_embeddings(
+    sentences: list[str],
+    encoders: Mapping[str, Mapping[str, Any]],
+    bf16: bool = False,
+    batch_size: int = 128,
+    model_folders: Mapping[str, str] | None = None,
+    cache: EmbeddingCache | None = None,
+) -> dict[str, np.ndarray]:
+    """Each named encoder spec's embeddings of ``sentences`` (row i: sentence i), as
+    :func:`evaluate_encoders` reads its specs; summed specs share their members' rows."""
     specs = {
         name: EncoderSpec.from_parameters(name, spec, bf16, model_folders or {})
         for name, spec in encoders.items()
     }
-    sentences = evaluation_sentences(table)
     rows = _member_rows(specs.values(), sentences, batch_size, cache)
-    results = {}
+    embeddings = {}
     for name, spec in specs.items():
         if spec.coupled:
             encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
-            embeddings = encoder.encode(sentences, batch_size, show_progress=True, cache=cache)
+            embeddings[name] = encoder.encode(
+                sentences, batch_size, show_progress=True, cache=cache
+            )
         else:
-            embeddings = sum(rows[_member(model, spec)] for model in spec.models)
-        results[name] = evaluate_sts(table, _lookup(sentences, embeddings))
-    return results
+            embeddings[name] = sum(rows[_member(model, spec)] for model in spec.models)
+    return embeddings
 
 
 def evaluation_sentences(table: pd.DataFrame) -> list[str]:

@@ -168,3 +168,26 @@ def plot_cls_attention_mass(result: Mapping) -> Figure:
     panels[0].set_ylabel(MASS_LABEL)
     panels[0].legend(fontsize="small", loc="best")
     return figure
+
+
+def plot_ablation(scores: pd.DataFrame, variants: Sequence[str]) -> Figure:
+    """The seeded ablation: per variant (top to bottom in ``variants`` order) the STS-7 avg
+    (Spearman × 100) of each seed as a grey dot and their mean ± one sample standard deviation
+    as a black point with error bars (no bar with a single seed)."""
+    unknown = [name for name in variants if name not in set(scores["variant"])]
+    if unknown or not variants:
+        raise ValueError(f"variants must name runs of the scores; got {list(variants)}")
+    figure = Figure(figsize=(7.5, 0.45 * len(variants) + 1.6), layout="constrained")
+    axes = figure.subplots()
+    for row, variant in enumerate(variants):
+        values = scores.loc[scores["variant"] == variant, "avg"].to_numpy(dtype=float)
+        axes.plot(values, np.full(len(values), row), "o", color="0.65", markersize=4)
+        spread = values.std(ddof=1) if len(values) > 1 else 0.0
+        axes.errorbar(values.mean(), row, xerr=spread, fmt="s", color="black", capsize=3)
+    axes.set_yticks(range(len(variants)), list(variants))
+    axes.invert_yaxis()
+    seeds = scores["seed"].nunique()
+    axes.set_xlabel(f"{STS7_LABEL} (grey: each of {seeds} seeds; black: mean ± std)")
+    axes.set_title("Ablation over seeds")
+    axes.grid(axis="x", alpha=0.3)
+    return figure

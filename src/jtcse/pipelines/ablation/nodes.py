@@ -1,0 +1,244 @@
+"""Nodes of the ``ablation`` pipeline: the training stages' own nodes, run per seed and variant
+with derived parameters, each inside an MLflow child run tagged ``seed`` and ``variant``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings, train_student_node
+from jtcse.pipelines.jtcse_training.nodes import train_joint_node
+from jtcse.pipelines.tower_training.nodes import train_tower_node
+from jtcse.tracking import child_run
+
+SEED_STRIDE = 1000  # seed s adds 1000 (s - 1) to every training seed: seed 1 is the default chain
+TOWER_VARIANTS = ("tower_1", "tower_2", "towers_ensemble")
+STUDENT_VARIANT = "jtcse_d"
+
+
+def seed_number(seed_name: str, ablation_params: dict[str, Any]) -> int:
+    """``seed_3`` -> 3, checked against ``ablation.seeds`` (the grid the pipeline was built
+    from must be the grid of the run's parameters)."""
+    seed = int(seed_name.removeprefix("seed_"))
+    if seed not in ablation_params["seeds"]:
+        raise ValueError(
+            f"ablation.seeds: {ablation_params['seeds']} has no seed {seed}; the pipeline's grid "
+            "is read from the parameters of KEDRO_ENV (set KEDRO_ENV to the --env you run)"
+        )
+    return seed
+
+
+def seeded_parameters(stage_params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A copy of a training stage's parameters with every ``training.seed`` (shared and per
+    run) raised by ``SEED_STRIDE * (seed - 1)``."""
+    seeded = copy.deepcopy(stage_params)
+    offset = SEED_STRIDE * (seed - 1)
+    sections = [seeded]
+    for entries in ("towers", "runs"):
+        sections += list(seeded.get(entries, {}).values())
+    for section in sections:
+        training = section.get("training")
+        if training is not None and "seed" in training:
+            training["seed"] += offset
+    return seeded
+
+
+def train_seed_tower(
+    training_corpus: str,
+    sts_pairs: pd.DataFrame,
+    work_dir: Path,
+    tower_params: dict[str, Any],
+    ablation_params: dict[str, Any],
+    run: str,
+) -> tuple[str, pd.DataFrame]:
+    """Tower ``<tower>`` of seed ``<seed>`` (``run`` = ``seed_<s>/<tower>``): the
+    ``tower_training`` node on the seeded parameters."""
+    seed_name, tower = run.split("/")
+    seed = seed_number(seed_name, ablation_params)
+    with child_run(f"ablation.{seed_name}.{tower}", {"seed": str(seed), "variant": tower}):
+        return train_tower_node(
+            training_corpus, sts_pairs, work_dir, seeded_parameters(tower_params, seed), tower
+        )
+
+
+def train_seed_variant(
+    tower_1: str,
+    tower_2: str,
+    training_corpus: str,
+    sts_pairs: pd.DataFrame,
+    work_dir: Path,
+    joint_params: dict[str, Any],
+    ablation_params: dict[str, Any],
+    run: str,
+) -> tuple[str, str, pd.DataFrame]:
+    """Joint-training variant ``<variant>`` of seed ``<seed>`` (``run`` =
+    ``seed_<s>/<variant>``): the ``jtcse_training`` node with ``ablation.variants.<variant>``
+    as its only run (``settings`` / ``training`` overrides of ``jtcse_training``)."""
+    seed_name, variant = run.split("/")
+    seed = seed_number(seed_name, ablation_params)
+    params = seeded_parameters(
+        {**joint_params, "runs": {variant: ablation_params["variants"][variant]}}, seed
+    )
+    with child_run(f"ablation.{seed_name}.{variant}", {"seed": str(seed), "variant": variant}):
+        return train_joint_node(
+            tower_1, tower_2, training_corpus, sts_pairs, work_dir, params, variant
+        )
+
+
+def distil_seed(
+    teacher_tower_1: str,
+    teacher_tower_2: str,
+    training_corpus: str,
+    sts_pairs: pd.DataFrame,
+    work_dir: Path,
+    distillation_params: dict[str, Any],
+    ablation_params: dict[str, Any],
+    run: str,
+) -> tuple[str, pd.DataFrame]:
+    """JTCSE-D of seed ``<seed>``: the ``distillation`` nodes (teacher, then student) on the
+    seeded parameters, from the towers of variant ``ablation.distil``."""
+    seed_name, _ = run.split("/")
+    seed = seed_number(seed_name, ablation_params)
+    params = seeded_parameters(distillation_params, seed)
+    tags = {"seed": str(seed), "variant": STUDENT_VARIANT}
+    with child_run(f"ablation.{seed_name}.{STUDENT_VARIANT}", tags):
+        teacher = compute_teacher_embeddings(
+            teacher_tower_1, teacher_tower_2, training_corpus, params
+        )
+        return train_student_node(training_corpus, teacher, sts_pairs, work_dir, params)
+
+
+def score_seed(
+    sts_pairs: pd.DataFrame,
+    evaluation_params: dict[str, Any],
+    cache_folder: Path,
+    ablation_params: dict[str, Any],
+    run: str,
+    **model_folders: str,
+) -> pd.DataFrame:
+    """The per-pair cosines of every variant of one seed on the seven STS test sets.
+
+    Args:
+        model_folders: ``tower_1``, ``tower_2``, ``<variant>_tower_1`` / ``_tower_2`` for each
+            joint variant and ``jtcse_d`` (the student); summed members share the cache.
+
+    Returns:
+        Rows ``seed, variant, key, pair, system, score``
+        (:data:`jtcse.reporting.ablation.PAIR_COLUMNS`), ``pair`` the pair's position in its
+        task.
+    """
+    # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.encoding.cache import EmbeddingCache
+    from jtcse.evaluation.sts import evaluation_pairs, scored_pairs
+    from jtcse.evaluation.suite import encoder_embeddings
+
+    seed = seed_number(run.split("/")[0], ablation_params)
+    encoders = _variant_encoders(ablation_params)
+    pairs = evaluation_pairs(sts_pairs, include_dev=False)
+    sentences = list(pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]])))
+    embeddings = encoder_embeddings(
+        sentences,
+        encoders,
+        bf16=evaluation_params.get("bf16", False),
+        batch_size=evaluation_params.get("batch_size", 128),
+        model_folders=model_folders,
+        cache=EmbeddingCache(cache_folder),
+    )
+    row_of = pd.Series(np.arange(len(sentences)), index=sentences)
+    frames = []
+    for variant, rows in embeddings.items():
+        scored = scored_pairs(pairs, lambda batch, rows=rows: rows[row_of[list(batch)].to_numpy()])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "seed": seed,
+                    "variant": variant,
+                    "key": scored["key"].to_numpy(),
+                    "pair": scored.groupby("key", sort=False).cumcount().to_numpy(),
+                    "system": scored["system"].to_numpy(),
+                    "score": scored["score"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def analyse_ablation(
+    ablation_params: dict[str, Any], *seed_pair_scores: pd.DataFrame
+) -> tuple[dict[str, Any], str, Figure]:
+    """The study's results: per variant mean +- std over the seeds (each task and the avg),
+    paired differences against each of ``ablation.references`` with their t and bootstrap
+    intervals (:mod:`jtcse.reporting.ablation`), as JSON, Markdown and a PNG."""
+    from jtcse.reporting.ablation import (
+        differences_markdown,
+        paired_differences,
+        seed_scores,
+        summary_markdown,
+        variant_summary,
+    )
+    from jtcse.reporting.plots import plot_ablation
+
+    pair_scores = pd.concat(seed_pair_scores, ignore_index=True)
+    scores = seed_scores(pair_scores)
+    variants = variant_names(ablation_params)
+    summary = variant_summary(scores, variants)
+    bootstrap = ablation_params.get("bootstrap", {})
+    differences = pd.concat(
+        [
+            paired_differences(
+                scores,
+                pair_scores,
+                variants,
+                reference,
+                resamples=bootstrap.get("resamples", 1000),
+                random_seed=bootstrap.get("seed", 0),
+            )
+            for reference in ablation_params["references"]
+        ],
+        ignore_index=True,
+    )
+    markdown = (
+        "## Ablation over seeds\n\n"
+        f"STS-7 Spearman x 100, mean ± std over seeds {sorted(scores['seed'].unique())} "
+        "(each seed trains its own towers).\n\n"
+        + summary_markdown(summary)
+        + "\n### Paired differences of the STS-7 avg (within each seed)\n\n"
+        + differences_markdown(differences)
+    )
+    results = {
+        "seeds": sorted(int(seed) for seed in scores["seed"].unique()),
+        "scores": _records(scores),
+        "summary": _records(summary),
+        "differences": _records(differences),
+    }
+    return results, markdown, plot_ablation(scores, variants)
+
+
+def variant_names(ablation_params: dict[str, Any]) -> list[str]:
+    """Every row of the study in table order: the towers, their plain sum, each joint
+    variant, JTCSE-D."""
+    return [*TOWER_VARIANTS, *ablation_params["variants"], STUDENT_VARIANT]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: numbers as Python numbers, NaN as null."""
+    return json.loads(frame.to_json(orient="records", double_precision=6))
+
+
+def _variant_encoders(ablation_params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Encoder specs (catalog names of :func:`score_seed`'s folders) of every variant."""
+    encoders = {
+        "tower_1": {"models": ["tower_1"]},
+        "tower_2": {"models": ["tower_2"]},
+        "towers_ensemble": {"models": ["tower_1", "tower_2"]},
+    }
+    for variant in ablation_params["variants"]:
+        encoders[variant] = {"models": [f"{variant}_tower_1", f"{variant}_tower_2"]}
+    encoders[STUDENT_VARIANT] = {"models": [STUDENT_VARIANT]}
+    return encoders
