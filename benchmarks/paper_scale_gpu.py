@@ -1,6 +1,9 @@
-"""One short run of the paper-sized setting on a GPU: towers, JTCSE and TNCSE joint training with
-the hyper-parameters of ``conf/paper`` (batch 64, max length 64, dev every 100 steps, paper
-learning rates and schedules), then STS-7 of every encoder.
+"""One short run of the paper-sized setting on a GPU: towers, JTCSE and TNCSE joint training and
+JTCSE-D distillation with the hyper-parameters and recipe of ``conf/paper`` (batch 64, max length
+64, dev every 100 steps, the paper's learning rates; joint training and distillation in fp32,
+without gradient clipping, AdamW decay on every parameter, JTCSE selected on the coupled model,
+TNCSE at lr 1e-6 with dropout 0.00025, the teacher on the student's truncated inputs), then
+STS-7 of every encoder.
 
 Without the Hub the base model is a local folder (all-MiniLM-L6-v2 here, not BERT-base); the
 cross-attention layer count keeps the paper's ratio (6 of 12 layers -> half the depth). The
@@ -11,7 +14,7 @@ Usage::
 
     python benchmarks/paper_scale_gpu.py --base-model DIR --corpus train.txt \\
         --senteval DIR --work /tmp/work --output results.json \\
-        --tower-sentences 96000 --joint-sentences 64000
+        --tower-sentences 96000 --joint-sentences 64000 --distil-sentences 64000
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ import yaml
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.evaluation.suite import evaluate_encoders, results_as_records
-from jtcse.parameters import joint_run_settings, tower_run_settings, validate_parameters
+from jtcse.parameters import (
+    distillation_run_settings,
+    joint_run_settings,
+    teacher_bf16,
+    tower_run_settings,
+    validate_parameters,
+)
+from jtcse.training.distillation import teacher_embeddings, train_student
 from jtcse.training.joint import train_joint
 from jtcse.training.towers import train_tower
 
@@ -37,11 +47,11 @@ JOINT_RUNS = ("jtcse", "tncse")
 
 
 def paper_parameters(
-    base_model: str, depth: int, tower_sentences: int, joint_sentences: int
+    base_model: str, depth: int, tower_sentences: int, joint_sentences: int, distil_sentences: int
 ) -> dict[str, Any]:
     """conf/paper's training stages, on ``base_model`` and the given corpus sizes."""
     parameters = {}
-    for stage in ("tower_training", "jtcse_training"):
+    for stage in ("tower_training", "jtcse_training", "distillation"):
         text = (PAPER_CONF / f"parameters_{stage}.yml").read_text()
         parameters.update(yaml.safe_load(text))
     towers = parameters["tower_training"]
@@ -52,6 +62,9 @@ def paper_parameters(
     joint = parameters["jtcse_training"]
     joint["settings"]["max_sentences"] = joint_sentences
     joint["runs"]["jtcse"]["settings"]["num_cross_attention_layers"] = depth // 2
+    distillation = parameters["distillation"]
+    distillation["student_init"] = base_model
+    distillation["settings"]["max_sentences"] = distil_sentences
     validate_parameters(parameters, model_depth=lambda model: depth)
     return parameters
 
@@ -65,13 +78,14 @@ def main() -> None:
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--tower-sentences", type=int, default=96_000)
     parser.add_argument("--joint-sentences", type=int, default=64_000)
+    parser.add_argument("--distil-sentences", type=int, default=64_000)
     args = parser.parse_args()
 
     from transformers import AutoConfig
 
     depth = AutoConfig.from_pretrained(args.base_model).num_hidden_layers
     parameters = paper_parameters(
-        args.base_model, depth, args.tower_sentences, args.joint_sentences
+        args.base_model, depth, args.tower_sentences, args.joint_sentences, args.distil_sentences
     )
     table = read_sts_tasks(args.senteval)
     sentences = args.corpus.read_text(encoding="utf-8").splitlines()
@@ -132,6 +146,22 @@ def main() -> None:
         if run == "jtcse":
             encoders["jtcse_coupled"] = {"models": ["jtcse_1", "jtcse_2"], "coupled": True}
         finish(run, time.perf_counter() - started, result, encoders)
+
+    stage = parameters["distillation"]
+    config, settings = distillation_run_settings(stage)
+    started = time.perf_counter()
+    training = sentences[: settings.max_sentences]
+    teacher = teacher_embeddings(
+        [folders["jtcse_1"], folders["jtcse_2"]],
+        training,
+        settings.max_length,
+        bf16=teacher_bf16(stage),
+    )
+    best, result = train_student(
+        stage["student_init"], training, teacher, table, settings, config, args.work / "student"
+    )
+    folders["student"] = str(best)
+    finish("student", time.perf_counter() - started, result, {"student": {"models": ["student"]}})
 
 
 if __name__ == "__main__":
