@@ -9,7 +9,7 @@ import os
 
 from kedro.config import OmegaConfigLoader
 
-from jtcse.hooks import MlflowRunTagsHook, ParameterValidationHook
+from jtcse.hooks import DeterministicRunHook, MlflowRunTagsHook, ParameterValidationHook
 from jtcse.paths import data_root
 
 
@@ -17,7 +17,7 @@ def _environment_variable(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-HOOKS = (ParameterValidationHook(), MlflowRunTagsHook())
+HOOKS = (ParameterValidationHook(), DeterministicRunHook(), MlflowRunTagsHook())
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
