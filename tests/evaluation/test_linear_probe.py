@@ -66,7 +66,7 @@ def _reference_fit(
             if misses >= settings.tenacity:
                 stop = True
             misses += 1
-    return kept.weight.detach().T.numpy(), kept.bias.detach().numpy(), best, epochs
+    return kept.weight.detach().numpy(), kept.bias.detach().numpy(), best, epochs
 
 
 def test_batched_classifiers_match_plain_pytorch_training_one_at_a_time() -> None:
@@ -115,7 +115,7 @@ def test_initial_weights_are_nn_linear_after_seeding_and_leave_the_generator_alo
     assert torch.equal(torch.random.get_rng_state(), before)
     torch.manual_seed(1111)
     layer = torch.nn.Linear(5, 3)
-    assert torch.equal(weight, layer.weight.detach().T)
+    assert torch.equal(weight, layer.weight.detach())
     assert torch.equal(bias, layer.bias.detach())
 
 

@@ -1,9 +1,11 @@
 """SentEval's PyTorch linear classifier (``nhid = 0``), many trained side by side.
 
 One classifier is SentEval's ``MLP`` without a hidden layer, as SimCSE configures it: logits
-``z = x W + b`` (W: [dimension, classes]), the mean cross-entropy of a batch, Adam (lr 1e-3,
-betas 0.9 / 0.999, eps 1e-8) whose ``weight_decay`` ``l2`` adds ``l2 * theta`` to the gradient
-of W and b alike (L2, not AdamW), batches of 64:
+``z = x W^T + b`` (W: [classes, dimension], as in ``nn.Linear``), the mean cross-entropy of a
+batch, Adam (lr 1e-3, betas 0.9 / 0.999, eps 1e-8) whose ``weight_decay`` ``l2`` adds
+``l2 * theta`` to the gradient of W and b alike (L2, not AdamW), batches of 64. (SentEval sets
+``loss_fn.size_average = False`` after building the loss; since PyTorch 0.4.1 that attribute
+is not read, so the loss SimCSE's runs minimise is the mean.)
 
 - seeding: before building a classifier SentEval seeds torch and numpy with ``seed``; W and b
   are therefore ``nn.Linear``'s default initialisation drawn right after
@@ -12,17 +14,18 @@ of W and b alike (L2, not AdamW), batches of 64:
   training rows, its first ``int(0.05 n)`` held out) and one permutation of the training rows
   per epoch, cut into consecutive batches of 64 (the last one shorter);
 - early stopping: ``epoch_size`` (4) epochs, then the accuracy on the validation rows; a
-  strictly better accuracy keeps a copy of the weights, any other counts one miss, and the
-  first evaluation after ``tenacity`` (5) misses ends training (the count never resets, as in
-  SentEval); training also ends once more than ``max_epoch`` (200) epochs have run before an
-  evaluation, so at most 204; the kept copy is the classifier.
+  strictly better accuracy keeps a copy of the weights, any other is a miss, and a miss when
+  ``tenacity`` (5) misses were already counted ends training (the count never resets, as in
+  SentEval: the sixth miss stops it); training also ends when more than ``max_epoch`` (200)
+  epochs have run, so after at most 204; the kept copy is the classifier.
 
 :func:`fit_probes` trains many such classifiers at once on rows of one feature matrix: the
 classifiers whose epochs have the same number of batches step together, every one on its own
 rows in its own order, as stacked tensors (the gradient of the mean cross-entropy in closed
-form, ``dz = (softmax(z) - onehot(y)) / rows``, and Adam elementwise), so each classifier
-follows the same arithmetic it would alone; ``tests/evaluation/test_linear_probe.py`` checks
-that against ``torch.nn.Linear`` trained by ``torch.optim.Adam`` one at a time.
+form, ``dz = (softmax(z) - onehot(y)) / rows``, ``dW = dz^T x``, ``db = sum(dz)``, and Adam
+elementwise), so each classifier follows the same arithmetic it would alone;
+``tests/evaluation/test_linear_probe.py`` checks that against ``torch.nn.Linear`` trained by
+``torch.optim.Adam`` one at a time.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ class ProbeSettings:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.05
     seed: int = 1111
+    # torch threads while training (restored after): the stacked tensors are small, so the
+    # cost of waking threads exceeds the work; on this shared 2-core machine 2 threads were
+    # 11x slower than 1 (benchmarks/transfer_tasks.py records the setting it ran with).
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class ProbeFit:
 
 @dataclass(frozen=True)
 class TrainedProbe:
-    """A trained classifier: ``weight`` [dimension, classes], ``bias`` [classes], its best
+    """A trained classifier: ``weight`` [classes, dimension], ``bias`` [classes], its best
     validation accuracy (0-1) and the epochs it ran."""
 
     weight: np.ndarray
@@ -76,7 +83,7 @@ class TrainedProbe:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """The class of highest logit of each row (the first one on a tie)."""
-        logits = torch.from_numpy(features).float() @ torch.from_numpy(self.weight)
+        logits = torch.from_numpy(features).float() @ torch.from_numpy(self.weight).T
         return (logits + torch.from_numpy(self.bias)).argmax(dim=1).numpy()
 
     def accuracy(self, features: np.ndarray, labels: np.ndarray) -> float:
@@ -85,12 +92,12 @@ class TrainedProbe:
 
 
 def initial_weights(dimension: int, classes: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``nn.Linear(dimension, classes)``'s weights right after ``torch.manual_seed(seed)``, as
-    W [dimension, classes] and b [classes], leaving the global generator as it was."""
+    """``nn.Linear(dimension, classes)``'s weights right after ``torch.manual_seed(seed)``:
+    W [classes, dimension] and b [classes], leaving the global generator as it was."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layer = torch.nn.Linear(dimension, classes)
-    return layer.weight.detach().T.contiguous(), layer.bias.detach().clone()
+    return layer.weight.detach().clone(), layer.bias.detach().clone()
 
 
 def fit_probes(
@@ -115,11 +122,28 @@ def fit_probes(
         The trained classifiers, item i for ``fits[i]``.
     """
     settings = settings or ProbeSettings()
-    inputs = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
-    targets = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    inputs = torch.from_numpy(np.array(features, dtype=np.float32))
+    targets = torch.from_numpy(np.array(labels, dtype=np.int64))
     if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= classes):
         raise ValueError(f"labels must lie in 0..{classes - 1}; got {sorted(set(labels))}")
     jobs = [_Job.prepare(fit, settings) for fit in fits]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    try:
+        return _fit_groups(inputs, targets, classes, jobs, settings, on_done)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_groups(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    classes: int,
+    jobs: list[_Job],
+    settings: ProbeSettings,
+    on_done: Callable[[int], None] | None,
+) -> list[TrainedProbe]:
+    """Train the jobs in groups of equal batches per epoch; item i for ``jobs[i]``."""
     groups: dict[int, list[int]] = {}
     for index, job in enumerate(jobs):
         groups.setdefault(math.ceil(len(job.train) / settings.batch_size), []).append(index)
@@ -173,7 +197,7 @@ class _Group:
     ) -> None:
         self.inputs, self.targets, self.jobs, self.settings = inputs, targets, jobs, settings
         count = len(jobs)
-        self.weight = initial[0].expand(count, -1, -1).clone()  # [models, dimension, classes]
+        self.weight = initial[0].expand(count, -1, -1).clone()  # [models, classes, dimension]
         self.bias = initial[1].expand(count, -1).clone()  # [models, classes]
         self.moments = [torch.zeros_like(self.weight), torch.zeros_like(self.bias)]
         self.squares = [torch.zeros_like(self.weight), torch.zeros_like(self.bias)]
@@ -233,8 +257,10 @@ class _Group:
 
     def _step(self, rows: torch.Tensor, present: torch.Tensor) -> None:
         """One Adam step of every classifier on its batch (``present`` masks the padding)."""
-        x = self.inputs[rows.reshape(-1)].view(*rows.shape, -1)  # [models, batch, dimension]
-        logits = torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
+        x = self.inputs.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)
+        logits = torch.baddbmm(
+            self.bias.unsqueeze(1), x, self.weight.mT
+        )  # [models, batch, classes]
         residual = torch.softmax(logits, dim=2)
         residual.scatter_add_(
             2, self.targets[rows].unsqueeze(2), torch.full_like(residual[..., :1], -1.0)
@@ -243,7 +269,7 @@ class _Group:
         residual *= (mask / mask.sum(dim=1, keepdim=True)).unsqueeze(2)
         l2 = self.l2.view(-1, 1, 1)
         gradients = [
-            torch.bmm(x.transpose(1, 2), residual) + l2 * self.weight,
+            torch.bmm(residual.mT.contiguous(), x) + l2 * self.weight,
             residual.sum(dim=1) + l2.view(-1, 1) * self.bias,
         ]
         self.steps += 1
@@ -271,10 +297,9 @@ class _Group:
             for row, job in enumerate(jobs):
                 valid = torch.from_numpy(self.jobs[job].valid)
                 rows[row, : len(valid)], present[row, : len(valid)] = valid, True
-            x = self.inputs[rows.reshape(-1)].view(len(jobs), longest, -1)
-            logits = torch.baddbmm(
-                self.bias[start : start + chunk].unsqueeze(1), x, self.weight[start : start + chunk]
-            )
+            x = self.inputs.index_select(0, rows.reshape(-1)).view(len(jobs), longest, -1)
+            weight, bias = self.weight[start : start + chunk], self.bias[start : start + chunk]
+            logits = torch.baddbmm(bias.unsqueeze(1), x, weight.mT)
             right = (logits.argmax(dim=2) == self.targets[rows]) & present
             accuracies += (right.sum(dim=1).double() / present.sum(dim=1)).tolist()
         return accuracies
