@@ -133,7 +133,7 @@ def task_data(
 
 
 def _x100(accuracy: float) -> float:
-    return round(100 * accuracy, 2)
+    return round(100 * float(accuracy), 2)
 
 
 def _best_penalty(scores: Sequence[float]) -> tuple[float, float]:
