@@ -7,7 +7,8 @@ protocol of SimCSE's ``test`` mode (10-fold, seed 1111, SentEval's linear classi
 frozen embeddings (``seconds``: reading the rows and training every classifier of the task).
 Printed and written to ``benchmarks/results/transfer_tasks.json``: per pooling and task the
 scores (accuracy, dev accuracy, MRPC's F1; 0-100) and seconds, the mean accuracy of the seven,
-and the machine's load average before and after (the machine may be shared).
+and the machine's load average before and after (the machine may be shared). The file is
+rewritten after every task, so an interrupted run keeps the tasks it finished.
 
 Run from the project root (about half an hour on 2 shared CPU cores)::
 
@@ -69,35 +70,36 @@ def main() -> None:
     start = time.perf_counter()
     arrays = member.embed_outputs(sentences, args.batch_size, show_progress=True)
     encode_seconds = time.perf_counter() - start
-    results = {}
-    for pooling, embeddings in zip(args.pooling, arrays, strict=True):
-        encode = lookup(sentences, embeddings)
-        tasks = {}
-        for task in args.tasks:
-            start = time.perf_counter()
-            scores = evaluate_transfer(encode, table, [task], log_prefix=f"{pooling}.")
-            seconds = time.perf_counter() - start
-            tasks[task] = {**scores.set_index("metric")["score"].to_dict(), "seconds": seconds}
-            print(f"{pooling} {task}: {tasks[task]}", flush=True)
-        mean = float(np.mean([tasks[task]["accuracy"] for task in args.tasks]))
-        results[pooling] = {"tasks": tasks, "mean_accuracy": round(mean, 2)}
     payload = {
         "benchmark": "transfer_tasks",
         "model": args.model,
         "bf16": args.bf16,
         "sentences": len(sentences),
         "encode_seconds": encode_seconds,
-        "poolings": results,
+        "poolings": {},
         "torch_threads_encoding": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
         "note": "wall times on a machine that other jobs may share; see the load averages",
     }
-    write_json_atomic(args.output, payload)
+    for pooling, embeddings in zip(args.pooling, arrays, strict=True):
+        encode = lookup(sentences, embeddings)
+        tasks: dict[str, dict[str, float]] = {}
+        payload["poolings"][pooling] = {"tasks": tasks}
+        for task in args.tasks:
+            start = time.perf_counter()
+            scores = evaluate_transfer(encode, table, [task], log_prefix=f"{pooling}.")
+            seconds = time.perf_counter() - start
+            tasks[task] = {**scores.set_index("metric")["score"].to_dict(), "seconds": seconds}
+            print(f"{pooling} {task}: {tasks[task]}", flush=True)
+            # written after every task, so that an interrupted run keeps what it measured
+            write_json_atomic(args.output, {**payload, "load_average_after": os.getloadavg()})
+        mean = float(np.mean([tasks[task]["accuracy"] for task in args.tasks]))
+        payload["poolings"][pooling]["mean_accuracy"] = round(mean, 2)
+    write_json_atomic(args.output, {**payload, "load_average_after": os.getloadavg()})
     print(f"encoded {len(sentences)} sentences in {encode_seconds:.1f} s; wrote {args.output}")
-    for pooling, result in results.items():
+    for pooling, result in payload["poolings"].items():
         print(f"{pooling}: mean accuracy {result['mean_accuracy']}")
 
 
