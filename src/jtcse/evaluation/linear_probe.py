@@ -54,9 +54,9 @@ class ProbeSettings:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.05
     seed: int = 1111
-    # torch threads while training (restored after): the stacked tensors are small, so the
-    # cost of waking threads exceeds the work; on this shared 2-core machine 2 threads were
-    # 11x slower than 1 (benchmarks/transfer_tasks.py records the setting it ran with).
+    # torch threads while training (restored after): the stacked tensors are small, so waking
+    # threads costs more than the work; measured once on this 2-core machine while other jobs
+    # shared it, 40 CR-sized classifiers took 30 s with 2 threads and 2.7 s with 1.
     threads: int = 1
 
 
