@@ -6,6 +6,7 @@ same pipelines through the project's catalog and hooks."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from jtcse.pipelines.data_preparation import pipeline as data_preparation
 from jtcse.pipelines.distillation import pipeline as distillation
 from jtcse.pipelines.evaluation import pipeline as evaluation
 from jtcse.pipelines.jtcse_training import pipeline as jtcse_training
+from jtcse.pipelines.model_cards import pipeline as model_cards
 from jtcse.pipelines.onnx_export import pipeline as onnx_export
 from jtcse.pipelines.reporting import pipeline as reporting
 from jtcse.pipelines.tower_training import pipeline as tower_training
@@ -48,7 +50,8 @@ def parameters(tiny_bert_path: Path) -> dict[str, Any]:
         "parameters"
     ]
     text = json.dumps(loaded).replace(f'"{TINY_BERT}"', json.dumps(str(tiny_bert_path)))
-    return dict(_parameter_inputs(json.loads(text), "params:"))
+    tree = json.loads(text)
+    return {"parameters": tree, **dict(_parameter_inputs(tree, "params:"))}
 
 
 def _parameter_inputs(tree: dict[str, Any], prefix: str):
@@ -168,3 +171,20 @@ def test_distillation_export_evaluation_and_reporting(
     )
     assert isinstance(report["training_curves_figure"], Figure)
     assert "student" in report["results_report"]
+
+    copies = {  # the cards go into the folders: copies, not the shared tiny model
+        name: str(shutil.copytree(folder, tmp_path / "cards" / name))
+        for name, folder in folders.items()
+    }
+    cards = run_in_memory(
+        model_cards.create_pipeline(),
+        {**copies, **results, "onnx_export_report": exports["onnx_export_report"], **common},
+    )["model_cards_index"]
+    assert set(cards) == set(evaluation.MODEL_FOLDERS)
+    student_card = (tmp_path / "cards" / "student" / "README.md").read_text()
+    assert cards["student"]["sts_rows"] == ["student", "student_bf16"]
+    assert f"| student | {results['sts_results']['student']['STS12']:.2f} |" in student_card
+    onnx_card = (tmp_path / "cards" / "student_onnx" / "README.md").read_text()
+    assert f"max_abs_difference = {exports['onnx_export_report']['max_abs_difference']:.6g}" in (
+        onnx_card
+    )

@@ -42,6 +42,7 @@ def test_tower_and_joint_training_then_evaluation(
             "onnx_export",
             "evaluation",
             "reporting",
+            "model_cards",
         ]
     )
 
@@ -68,6 +69,9 @@ def test_tower_and_joint_training_then_evaluation(
     teacher = np.load(test_project / "data/05_model_input/teacher_embeddings.npy")
     assert teacher.shape == (16, 32)  # conf/test: max_sentences 16, tiny BERT 32 wide
 
+    for name in MODEL_FOLDERS:  # every folder has its card, with the rows that use it
+        card = (test_project / "data/06_models" / name / "README.md").read_text()
+        assert card.startswith("---\n") and "library_name: sentence-transformers" in card
     results = json.loads((test_project / "data/08_reporting/sts_results.json").read_text())
     assert set(results) == {
         "tiny_cls",

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 ONNX_MODEL_FILE = "model.onnx"  # the model file of an ONNX export folder (jtcse.export.onnx)
+# The model card (jtcse.publishing.model_card): documentation, not part of what a model is.
+MODEL_CARD_FILE = "README.md"
 
 
 def save_model_folder(
@@ -91,9 +93,10 @@ def copy_model_folder(source: Path | str, folder: Path | str, marker: str = "con
 
 
 def folder_digest(folder: Path | str) -> str:
-    """sha256 over the names and bytes of every file in ``folder`` (what a model folder is)."""
+    """sha256 over the names and bytes of every file in ``folder`` (what a model folder is),
+    leaving out its model card: rewriting the card changes no model."""
     digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
+    for path in _model_files(Path(folder)):
         if path.is_file():
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             with path.open("rb") as file:
@@ -106,12 +109,18 @@ def remembered_folder_digest(folder: Path | str) -> str:
     """:func:`folder_digest`, computed once per process for the same files (names, sizes and
     modification times): a folder replaced or edited since is hashed again."""
     folder = Path(folder).resolve()
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    files = [path for path in _model_files(folder) if path.is_file()]
     signature = tuple(
         (str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
         for path in files
     )
     return _digest_of_files(folder, signature)
+
+
+def _model_files(folder: Path) -> list[Path]:
+    """Every path under ``folder``, sorted, but the model card."""
+    card = folder / MODEL_CARD_FILE
+    return sorted(path for path in folder.rglob("*") if path != card)
 
 
 @functools.lru_cache(maxsize=64)
