@@ -5,13 +5,15 @@
     jtcse encode --model PATH [--model PATH ...] [--input FILE] [--output FILE.npy]
                  [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
+    jtcse push --model PATH --repo-id USER/NAME [--private] [--dry-run]
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
 twin-tower ensemble) and writes JSON with the keys STS12 .. SICKRelatedness and avg.
 ``encode`` reads one sentence per line (a file, or standard input) and writes a float32
 ``.npy`` array whose row i is line i, blank lines included (or prints one vector per line);
 a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
-the cosine of two sentences.
+the cosine of two sentences. ``push`` uploads a model folder with its model card to the
+Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
 """
 
 from __future__ import annotations
@@ -87,6 +89,19 @@ def _similarity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from jtcse.publishing.hub import push_model, upload_files
+
+    if args.dry_run:
+        files = upload_files(args.model)
+        visibility = "private" if args.private else "public"
+        print(f"would upload {len(files)} files to {args.repo_id} ({visibility}):")
+        print("\n".join(f"  {name}" for name in files))
+        return 0
+    print(f"uploaded: {push_model(args.model, args.repo_id, private=args.private)}")
+    return 0
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -135,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     similarity.add_argument("sentence_a")
     similarity.add_argument("sentence_b")
     similarity.set_defaults(handler=_similarity)
+
+    push = commands.add_parser("push", help="upload a model folder to the Hugging Face Hub")
+    push.add_argument("--model", type=Path, required=True, help="model folder with README.md")
+    push.add_argument("--repo-id", required=True, help="USER/NAME (or ORGANISATION/NAME)")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
+    push.set_defaults(handler=_push)
     return parser
 
 
