@@ -115,7 +115,7 @@ class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
 
 class ModelFolderDataset(AbstractDataset[str, str]):
     """A model folder: Hugging Face (``marker: config.json``, the default) or an ONNX export
-    (``marker: model.onnx``).
+    (``marker: onnx/model.onnx``).
 
     ``save(source_folder)`` copies a finished model folder here atomically; ``load()`` returns
     this folder's path (as a string, for ``from_pretrained``) after checking it is complete.

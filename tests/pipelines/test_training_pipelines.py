@@ -20,6 +20,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoding import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS
 
@@ -95,7 +96,7 @@ def test_tower_and_joint_training_then_evaluation(
     # The ONNX exports passed their checks, and the fp32 export scores like the student.
     for name in ("student_onnx", "student_onnx_int8"):
         folder = test_project / "data/06_models" / name
-        assert (folder / "model.onnx").is_file() and (folder / "export_metadata.json").is_file()
+        assert (folder / ONNX_MODEL_FILE).is_file() and (folder / "export_metadata.json").is_file()
     export = json.loads((test_project / "data/08_reporting/onnx_export.json").read_text())
     assert export["max_abs_difference"] <= export["max_abs_difference_limit"]
     assert export["min_cosine"] >= 0.9999

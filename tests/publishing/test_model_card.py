@@ -129,3 +129,23 @@ def test_every_chain_folder_has_a_card_and_others_are_refused(parameters, studen
     assert set(FOLDER_RUNS) >= {"tower_1", "jtcse_tower_1", "student", "student_onnx_int8"}
     with pytest.raises(ValueError, match="no card for 'mystery'"):
         chain_model_card("mystery", student, parameters, {})
+
+
+def test_the_onnx_card_loads_the_export_with_onnx_runtime(
+    parameters, tiny_bert_path: Path, tmp_path: Path
+) -> None:
+    from jtcse.encoding.onnx_runtime import OnnxEncoder
+    from jtcse.export.onnx import export_onnx, parity
+
+    folder = export_onnx(tiny_bert_path, tmp_path / "student_onnx").parents[1]
+    report = parity(tiny_bert_path, folder, ["a man plays a guitar ."])
+    card = chain_model_card("student_onnx", folder, parameters, {}, export_report=report)
+    text = card.render()
+    assert f"max_abs_difference = {report['max_abs_difference']:.6g}" in text
+    assert "onnx" in HubModelCard(text).data.tags
+    sentence_transformers, runtime = _code_blocks(text)  # no PyTorch snippet for an export
+    assert 'SentenceTransformer(model_id, backend="onnx")' in sentence_transformers
+    namespace: dict[str, Any] = {}
+    exec(runtime.replace('"path/to/this/folder"', repr(str(folder))), namespace)
+    reference = OnnxEncoder.load(folder).encode(["a man plays a guitar ."])
+    np.testing.assert_allclose(namespace["embeddings"], reference, rtol=1e-5, atol=1e-6)

@@ -6,7 +6,7 @@
 from a path.
 
 Example:
-    >>> encoder = load_encoder("data/06_models/student_onnx/model.onnx")
+    >>> encoder = load_encoder("data/06_models/student_onnx")
     >>> vectors = encoder.encode(["a man plays a guitar .", "a woman slices an onion ."])
 """
 
@@ -22,7 +22,7 @@ from jtcse.encoding.pytorch import (
     PooledModelEncoder,
     load_pooled_model,
 )
-from jtcse.modeling.folders import ONNX_MODEL_FILE
+from jtcse.modeling.folders import ONNX_MODEL_FILE, is_onnx_export
 
 __all__ = [
     "BaseEncoder",
@@ -42,7 +42,7 @@ def load_encoder(
     paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
 ) -> BaseEncoder:
     """Load an :class:`~jtcse.encoding.onnx_runtime.OnnxEncoder` for one ``.onnx`` file or one
-    folder holding ``model.onnx`` and no ``config.json``; else an :class:`Encoder` (a model
+    export folder (``onnx/model.onnx`` and no PyTorch weights); else an :class:`Encoder` (a model
     folder, Hub id or alias, or a list of them whose embeddings are summed).
 
     An ONNX export computes the [CLS] embedding in the precision it was exported in, so it
@@ -70,6 +70,4 @@ def load_member(
 
 
 def _names_onnx_model(path: Path) -> bool:
-    if path.suffix == ".onnx":
-        return True
-    return (path / ONNX_MODEL_FILE).is_file() and not (path / "config.json").is_file()
+    return path.suffix == Path(ONNX_MODEL_FILE).suffix or is_onnx_export(path)

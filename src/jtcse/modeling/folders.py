@@ -18,7 +18,9 @@ from jtcse.atomic import replace_folder_atomically
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-ONNX_MODEL_FILE = "model.onnx"  # the model file of an ONNX export folder (jtcse.export.onnx)
+# The model file of an ONNX export folder (jtcse.export.onnx), where sentence-transformers'
+# ONNX backend looks for it.
+ONNX_MODEL_FILE = "onnx/model.onnx"
 # The model card (jtcse.publishing.model_card): documentation, not part of what a model is.
 MODEL_CARD_FILE = "README.md"
 
@@ -128,9 +130,27 @@ def _digest_of_files(folder: Path, signature: tuple[tuple[str, int, int], ...]) 
     return folder_digest(folder)
 
 
+def is_onnx_export(folder: Path | str) -> bool:
+    """Whether ``folder`` is an ONNX export: it holds :data:`ONNX_MODEL_FILE` and no PyTorch
+    weights (a Hugging Face folder that also ships ONNX files loads as PyTorch)."""
+    folder = Path(folder)
+    weights = [*folder.glob("*.safetensors"), *folder.glob("pytorch_model*.bin")]
+    return (folder / ONNX_MODEL_FILE).is_file() and not weights
+
+
+def onnx_export_folder(model_file: Path | str) -> Path:
+    """The export folder of an ONNX model file: the folder :data:`ONNX_MODEL_FILE` is relative
+    to when the file sits there, else the file's own folder."""
+    model_file = Path(model_file)
+    depth = len(Path(ONNX_MODEL_FILE).parts)
+    if model_file.parts[-depth:] == Path(ONNX_MODEL_FILE).parts:
+        return model_file.parents[depth - 1]
+    return model_file.parent
+
+
 def check_model_folder(folder: Path | str, marker: str = "config.json") -> Path:
     """Return ``folder`` if it holds ``marker`` (``config.json`` for a Hugging Face folder,
-    ``model.onnx`` for an ONNX export); else raise FileNotFoundError naming it."""
+    :data:`ONNX_MODEL_FILE` for an ONNX export); else raise FileNotFoundError naming it."""
     folder = Path(folder)
     if not (folder / marker).is_file():
         raise FileNotFoundError(f"{folder}: not a finished model folder (no {marker})")

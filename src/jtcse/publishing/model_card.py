@@ -181,7 +181,8 @@ def _usage(onnx: bool, sentence_transformers_folder: bool, hidden_size: int) -> 
             ),
         ]
     runtime = (
-        f"ONNX Runtime (`{ONNX_MODEL_FILE}` gives `sentence_embedding`, the [CLS] vector):"
+        f"ONNX Runtime (`{ONNX_MODEL_FILE}` gives `last_hidden_state` and "
+        "`sentence_embedding`, the [CLS] vector):"
         if onnx
         else "ONNX Runtime: export first, e.g. `SentenceTransformer(model_id, "
         'backend="onnx")` exports it with `optimum[onnxruntime]`; the project\'s '
