@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.data.senteval import read_sts_tasks
+from jtcse.encoding import Encoder
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel
 from jtcse.pipelines.data_preparation import pipeline as data_preparation
 from jtcse.pipelines.distillation import pipeline as distillation
@@ -29,6 +31,7 @@ from jtcse.pipelines.model_cards import pipeline as model_cards
 from jtcse.pipelines.onnx_export import pipeline as onnx_export
 from jtcse.pipelines.reporting import pipeline as reporting
 from jtcse.pipelines.tower_training import pipeline as tower_training
+from jtcse.pipelines.uc_distillation import pipeline as uc_distillation
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS
 
@@ -144,6 +147,20 @@ def test_distillation_export_evaluation_and_reporting(
     student = run_in_memory(training, {**towers, "student_work": tmp_path / "student", **common})
     assert len(student["student_training_curve"]) > 0
     student_folder = student["student"]
+    uc_inputs = {**towers, "student_uc_work": tmp_path / "student_uc", **common}
+    uc_pipeline = uc_distillation.create_pipeline()
+    uc_student = run_in_memory(uc_pipeline, uc_inputs)
+    assert len(uc_student["student_uc_training_curve"]) > 0
+    # the UC teacher: (1 - w) of the pair's summed [CLS] rows plus w of the external model's
+    uc_teacher = run_in_memory(
+        uc_pipeline.only_nodes_with_outputs("uc_teacher_embeddings"), uc_inputs
+    )
+    sentences = training_corpus.splitlines()[:16]  # conf/test: max_sentences
+    pair = Encoder.load(list(towers.values())).encode(sentences)
+    external = Encoder.load(tiny_bert_path, "mean").encode(sentences)  # conf/test globals.yml
+    np.testing.assert_allclose(
+        uc_teacher["uc_teacher_embeddings"], 0.3 * pair + 0.7 * external, rtol=1e-5, atol=1e-6
+    )
     exports = run_in_memory(
         onnx_export.create_pipeline(),
         {"student": str(student_folder), "onnx_export_work": tmp_path / "onnx", **common},
@@ -151,7 +168,7 @@ def test_distillation_export_evaluation_and_reporting(
     assert exports["onnx_export_report"]["max_abs_difference"] < 1e-3
 
     folders = {name: str(tiny_bert_path) for name in evaluation.MODEL_FOLDERS}
-    folders |= towers | {"student": str(student_folder)}
+    folders |= towers | {"student": str(student_folder), "student_uc": uc_student["student_uc"]}
     folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
     cache = {"embedding_cache": tmp_path / "embeddings"}
     results = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
@@ -183,6 +200,8 @@ def test_distillation_export_evaluation_and_reporting(
     assert set(cards) == set(evaluation.MODEL_FOLDERS)
     student_card = (tmp_path / "cards" / "student" / "README.md").read_text()
     assert cards["student"]["sts_rows"] == ["student", "student_bf16"]
+    assert cards["student_uc"]["sts_rows"] == ["student_uc"]
+    assert "jtcse_uc" in cards["jtcse_tower_1"]["sts_rows"]
     assert f"| student | {results['sts_results']['student']['STS12']:.2f} |" in student_card
     onnx_card = (tmp_path / "cards" / "student_onnx" / "README.md").read_text()
     assert f"max_abs_difference = {exports['onnx_export_report']['max_abs_difference']:.6g}" in (

@@ -40,6 +40,7 @@ def test_tower_and_joint_training_then_evaluation(
             "tower_training",
             "jtcse_training",
             "distillation",
+            "uc_distillation",
             "onnx_export",
             "evaluation",
             "reporting",
@@ -83,8 +84,10 @@ def test_tower_and_joint_training_then_evaluation(
         "tncse_ensemble",
         "jtcse_decoupled",
         "jtcse_coupled",
+        "jtcse_uc",
         "student",
         "student_bf16",
+        "student_uc",
         "student_onnx",
         "student_onnx_int8",
     }

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from jtcse.modeling.names import hub_id
+from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.parameters import (
     distillation_run_settings,
     joint_run_settings,
     teacher_bf16,
     tower_run_settings,
+    uc_teacher,
 )
 from jtcse.publishing.model_card import ModelCard
 
@@ -32,6 +34,7 @@ FOLDER_RUNS: dict[str, tuple[str, str]] = {
     "jtcse_tower_1": ("jtcse_training", "jtcse"),
     "jtcse_tower_2": ("jtcse_training", "jtcse"),
     "student": ("distillation", "student"),
+    "student_uc": ("uc_distillation", "student_uc"),
     "student_onnx": ("onnx_export", "fp32"),
     "student_onnx_int8": ("onnx_export", "int8"),
 }
@@ -113,10 +116,13 @@ def _stage_facts(
         config, settings = joint_run_settings(parameters[stage], run)
         base = parameters["tower_training"]["base_model"]
         return base, _flat(config, settings), _joint_text(name, settings)
-    distillation = parameters["distillation"]
+    distillation = parameters["uc_distillation" if stage == "uc_distillation" else "distillation"]
     config, settings = distillation_run_settings(distillation)
     flat = {"teacher_bf16": teacher_bf16(distillation), **_flat(config, settings)}
-    text = _student_text(distillation["student_init"], settings.weight_contrastive)
+    uc = uc_teacher(distillation, stage)
+    if uc is not None:
+        flat |= {f"teacher_uc.{key}": value for key, value in asdict(uc).items()}
+    text = _student_text(distillation["student_init"], settings.weight_contrastive, uc)
     if stage == "onnx_export":
         text += "\n\n" + _export_text(run, export_report or {})
         flat = {f"onnx_export.{key}": value for key, value in _export_params(parameters)} | flat
@@ -172,12 +178,19 @@ def _joint_text(name: str, settings: Any) -> str:
     )
 
 
-def _student_text(student_init: str, weight: float) -> str:
+def _student_text(student_init: str, weight: float, uc: UcEnsemble | None) -> str:
+    teacher = (
+        "the frozen JTCSE ensemble t(x) = h1_CLS(x) + h2_CLS(x)"
+        if uc is None
+        else "the frozen UC ensemble t(x) = (1 - w)(h1_CLS(x) + h2_CLS(x)) + w h_ext(x) of the "
+        f"JTCSE pair and the external encoder `{uc.external_model}` ({uc.external_pooling} "
+        f"pooling), w = {uc.w}"
+    )
+    name = "JTCSE-D" if uc is None else "JTCSE-UC-D"
     return (
-        f"Stage 3 of JTCSE (JTCSE-D): one tower, initialised from `{student_init}`, distilled "
-        "from the frozen JTCSE ensemble t(x) = h1_CLS(x) + h2_CLS(x) with the loss "
-        f"k InfoNCE + (1 - k) mean |s(x) - t(x)| (k = {weight}); the step with the best "
-        "STS-B dev Spearman is kept. It encodes at the cost of one tower."
+        f"Stage 3 of JTCSE ({name}): one tower, initialised from `{student_init}`, distilled "
+        f"from {teacher}, with the loss k InfoNCE + (1 - k) mean |s(x) - t(x)| (k = {weight}); "
+        "the step with the best STS-B dev Spearman is kept. It encodes at the cost of one tower."
     )
 
 
@@ -201,7 +214,20 @@ def _sentences(count: int | None) -> str:
 
 def _row_note(spec: Mapping[str, Any], default_bf16: bool) -> str:
     joined = " + ".join(f"`{model}`" for model in spec["models"])
-    extras = [f"{spec.get('pooling', 'cls')} pooling"]
+    uc = spec.get("uc")
+    if uc is not None:
+        ensemble = UcEnsemble(**uc)
+        joined = (
+            f"(1 - w)({joined}) + w `{ensemble.external_model}` "
+            f"({ensemble.external_pooling} pooling), w = {ensemble.w}"
+        )
+    elif spec.get("weights") is not None:
+        joined = " + ".join(
+            f"{weight} `{model}`"
+            for weight, model in zip(spec["weights"], spec["models"], strict=True)
+        )
+    pooling = "cls" if uc is not None else spec.get("pooling", "cls")
+    extras = [f"{pooling if isinstance(pooling, str) else ', '.join(pooling)} pooling"]
     if spec.get("coupled"):
         extras.append("towers coupled by cross-attention")
     extras.append("bfloat16 weights" if spec.get("bf16", default_bf16) else "float32 weights")

@@ -17,6 +17,7 @@ FAMILIES = {
     "towers": ("tower_1", "tower_2"),
     "joint": ("tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2"),
     "student": ("student", "student_onnx", "student_onnx_int8"),
+    "uc_student": ("student_uc",),
 }
 
 
