@@ -17,21 +17,27 @@ from jtcse.parameters import (
 )
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-STAGES = ("tower_training", "jtcse_training", "distillation", "uc_distillation")
+STAGES = (
+    "round_trip_translation",
+    "tower_training",
+    "jtcse_training",
+    "distillation",
+    "uc_distillation",
+)
 
 
 def _parameters(env: str) -> dict:
     """The training stages' parameters of ``env`` as Kedro loads them (``${globals:...}``
     resolved): each stage's file of ``env`` alone."""
     loaded = OmegaConfigLoader(str(CONF), base_env=env, default_run_env=env)["parameters"]
-    return {stage: loaded[stage] for stage in STAGES}
+    return {stage: loaded[stage] for stage in STAGES if stage in loaded}
 
 
 def _six_layers(model: str) -> int:
     return 6
 
 
-@pytest.mark.parametrize(("env", "depth"), [("base", 6), ("test", 2)])
+@pytest.mark.parametrize(("env", "depth"), [("base", 6), ("test", 2), ("paper", 12)])
 def test_shipped_configurations_are_valid(env: str, depth: int) -> None:
     validate_parameters(_parameters(env), model_depth=lambda model: depth)
 

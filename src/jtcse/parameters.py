@@ -24,6 +24,7 @@ from jtcse.training.settings import (
     JointSettings,
     TowerSettings,
 )
+from jtcse.translation.settings import RoundTripSettings
 
 # The keys each stage's parameters may have; anything else is a typo and is refused.
 STAGE_KEYS: dict[str, frozenset[str]] = {
@@ -116,6 +117,16 @@ def teacher_bf16(stage_params: Mapping[str, Any]) -> bool:
     return bf16
 
 
+def round_trip_settings(stage_params: Mapping[str, Any] | None) -> RoundTripSettings:
+    """``round_trip_translation`` without its ``pivots`` (absent: off)."""
+    values = {
+        key: value
+        for key, value in _section(stage_params, "round_trip_translation").items()
+        if key != "pivots"
+    }
+    return build_settings(RoundTripSettings, values, "round_trip_translation")
+
+
 def uc_teacher(stage_params: Mapping[str, Any], stage: str = "distillation") -> UcEnsemble | None:
     """``<stage>.teacher_uc``: the UC ensemble that replaces the JTCSE pair as teacher (UC-D),
     or None (absent or null: the pair alone)."""
@@ -161,6 +172,14 @@ def validate_parameters(
                         f"jtcse_training.runs.{name}.settings.num_cross_attention_layers: "
                         f"{error} (the towers of {towers['base_model']!r} have {depth} layers)"
                     ) from None
+    round_trip = round_trip_settings(parameters.get("round_trip_translation"))
+    if towers is not None and not round_trip.enabled:
+        for name in _section(towers.get("towers"), "tower_training.towers"):
+            if tower_run_settings(towers, name)[1].augmentation == "round_trip":
+                raise ValueError(
+                    f"tower_training.towers.{name}.settings.augmentation: round_trip needs "
+                    "round_trip_translation.enabled: true"
+                )
     for stage in ("distillation", "uc_distillation"):
         if parameters.get(stage) is not None:
             distillation_run_settings(parameters[stage])

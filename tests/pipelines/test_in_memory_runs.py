@@ -94,6 +94,7 @@ def test_each_tower_is_its_own_namespace(
     assert {node.name for node in pipeline.nodes} == {"tower_1.train", "tower_2.train"}
     names = {f"{tower}.run_name": tower for tower in tower_training.TOWERS}
     works = {f"{tower}_work": tmp_path / tower for tower in tower_training.TOWERS}
+    works |= {f"{tower}_round_trip": "" for tower in tower_training.TOWERS}  # RTT off
     out = run_in_memory(
         pipeline,
         {"training_corpus": training_corpus, "sts_pairs": sts_pairs} | names | works | parameters,
