@@ -15,7 +15,7 @@ from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.sts import evaluate_sts
 from jtcse.evaluation.suite import evaluate_encoders
-from jtcse.modeling.uc_ensemble import UcEnsemble
+from jtcse.modeling.uc_ensemble import UcEnsemble, weighted_spec_formula
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
 
@@ -102,3 +102,11 @@ def test_the_cli_evaluates_a_weighted_ensemble(
     assert json.loads(output.read_text()) == expected
     assert main([*arguments, "--weights", "0.5", "0.5"]) == 2
     assert "2 weights for 3 ensemble members" in capsys.readouterr().err
+
+
+def test_a_weighted_row_states_its_formula() -> None:
+    uc = {"models": ["t1", "t2"], "uc": {"external_model": "ext", "w": 0.7}}
+    assert weighted_spec_formula(uc) == "0.3 t1 (cls) + 0.3 t2 (cls) + 0.7 ext (mean)"
+    weighted = {"models": ["a", "b"], "pooling": ["cls", "mean"], "weights": [0.5, 2]}
+    assert weighted_spec_formula(weighted) == "0.5 a (cls) + 2 b (mean)"
+    assert weighted_spec_formula({"models": ["a", "b"]}) is None  # a plain sum

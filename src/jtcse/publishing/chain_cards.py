@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jtcse.modeling.names import hub_id
-from jtcse.modeling.uc_ensemble import UcEnsemble
+from jtcse.modeling.uc_ensemble import UcEnsemble, weighted_spec_formula
 from jtcse.parameters import (
     distillation_run_settings,
     joint_run_settings,
@@ -213,25 +213,15 @@ def _sentences(count: int | None) -> str:
 
 
 def _row_note(spec: Mapping[str, Any], default_bf16: bool) -> str:
-    joined = " + ".join(f"`{model}`" for model in spec["models"])
-    uc = spec.get("uc")
-    if uc is not None:
-        ensemble = UcEnsemble(**uc)
-        joined = (
-            f"(1 - w)({joined}) + w `{ensemble.external_model}` "
-            f"({ensemble.external_pooling} pooling), w = {ensemble.w}"
-        )
-    elif spec.get("weights") is not None:
-        joined = " + ".join(
-            f"{weight} `{model}`"
-            for weight, model in zip(spec["weights"], spec["models"], strict=True)
-        )
-    pooling = "cls" if uc is not None else spec.get("pooling", "cls")
-    extras = [f"{pooling if isinstance(pooling, str) else ', '.join(pooling)} pooling"]
+    precision = "bfloat16 weights" if spec.get("bf16", default_bf16) else "float32 weights"
+    formula = weighted_spec_formula(spec)
+    if formula is not None:
+        return f"{formula} ({precision})"
+    extras = [f"{spec.get('pooling', 'cls')} pooling"]
     if spec.get("coupled"):
         extras.append("towers coupled by cross-attention")
-    extras.append("bfloat16 weights" if spec.get("bf16", default_bf16) else "float32 weights")
-    return f"{joined} ({', '.join(extras)})"
+    joined = " + ".join(f"`{model}`" for model in spec["models"])
+    return f"{joined} ({', '.join([*extras, precision])})"
 
 
 def _scores(entry: Any) -> dict[str, float]:
