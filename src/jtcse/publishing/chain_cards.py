@@ -147,12 +147,17 @@ def _tower_text(settings: Any) -> str:
         if settings.corpus_shard is None
         else f"shard {settings.corpus_shard} of {settings.num_shards} of the training corpus"
     )
-    views = (
-        "two dropout-noised encodings of each sentence"
-        if settings.augmentation is None
-        else f"a dropout-noised encoding of each sentence and one of its {settings.augmentation} "
-        f"view (probability {settings.augmentation_probability})"
-    )
+    views = "two dropout-noised encodings of each sentence"
+    if settings.augmentation == "round_trip":
+        views = (
+            "a dropout-noised encoding of each sentence and one of its round-trip "
+            "translation through the tower's pivot language"
+        )
+    elif settings.augmentation is not None:
+        views = (
+            f"a dropout-noised encoding of each sentence and one of its "
+            f"{settings.augmentation} view (probability {settings.augmentation_probability})"
+        )
     return (
         "Stage 1 of JTCSE, unsupervised SimCSE: starting from the base model, one tower learns "
         f"with InfoNCE (temperature {settings.temperature}) that {views} match, the other "

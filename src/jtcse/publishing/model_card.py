@@ -84,7 +84,8 @@ class ModelCard:
         sections = [
             f"# {self.title}",
             f"A sentence encoder: one {self.hidden_size}-dimensional vector per sentence, "
-            f"the last-layer [CLS] embedding, inputs truncated at {self.max_length} tokens. "
+            f"the last-layer [CLS] embedding (trained on inputs truncated at {self.max_length} "
+            "tokens). "
             "Compare sentences by cosine similarity.",
             "## Training",
             self.training,
