@@ -40,6 +40,7 @@ from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.encoding import load_member, load_pooled_model
 from jtcse.evaluation.sts import evaluate_sts
 from jtcse.evaluation.suite import evaluation_sentences
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.modeling.names import resolve_model_path
 from jtcse.paths import senteval_root
 
@@ -67,7 +68,7 @@ def jtcse_variants(model: str, batch_size: int, scratch: Path) -> dict[str, Enco
             member.batch_tokens = 10**9 if budget == "rows" else budget
         variants[f"jtcse_{precision}_{attention}{suffix}"] = _encode_with(member, batch_size)
     onnx_file = export_onnx(resolve_model_path(model), scratch / "onnx")
-    int8_file = quantize_int8(onnx_file, scratch / "onnx_int8" / "model.onnx")
+    int8_file = quantize_int8(onnx_file, scratch / "onnx_int8" / ONNX_MODEL_FILE)
     for name, path in (("jtcse_onnx_fp32", onnx_file), ("jtcse_onnx_int8", int8_file)):
         variants[name] = _encode_with(load_member(path), batch_size)
     return variants

@@ -31,8 +31,8 @@ VARIANTS = {
     "ensemble_fp32": ([MODELS / "jtcse_tower_1", MODELS / "jtcse_tower_2"], False),
     "student_fp32": (MODELS / "student", False),
     "student_bf16": (MODELS / "student", True),
-    "student_onnx_fp32": (MODELS / "student_onnx" / "model.onnx", False),
-    "student_onnx_int8": (MODELS / "student_onnx_int8" / "model.onnx", False),
+    "student_onnx_fp32": (MODELS / "student_onnx", False),
+    "student_onnx_int8": (MODELS / "student_onnx_int8", False),
 }
 BASELINE = "ensemble_fp32"
 

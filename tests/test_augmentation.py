@@ -162,3 +162,13 @@ def test_collator_interleaves_sentences_and_augmented_views(tokenizer, max_lengt
     assert batch["input_ids"].shape[1] == min(max_length, max(map(len, expected_rows)))
     if max_length == 64:
         assert batch["input_ids"].shape[1] < max_length  # padded to the batch, not max_length
+
+
+def test_the_round_trip_view_is_the_translation_or_the_sentence_itself() -> None:
+    from jtcse.augmentation import make_augmentation
+
+    augment = make_augmentation("round_trip", 0.1, {"a cat sits .": "a cat is sitting ."})
+    assert augment("a cat sits .") == "a cat is sitting ."
+    assert augment("no translation .") == "no translation ."  # a dropout-only pair
+    with pytest.raises(ValueError, match="round_trip needs the round-trip views"):
+        make_augmentation("round_trip", 0.1)

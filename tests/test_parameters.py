@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
+from kedro.config import OmegaConfigLoader
 
 from jtcse.parameters import (
     distillation_run_settings,
@@ -17,14 +17,20 @@ from jtcse.parameters import (
 )
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-STAGES = ("tower_training", "jtcse_training", "distillation")
+STAGES = (
+    "round_trip_translation",
+    "tower_training",
+    "jtcse_training",
+    "distillation",
+    "uc_distillation",
+)
 
 
 def _parameters(env: str) -> dict:
-    parameters = {}
-    for stage in STAGES:
-        parameters.update(yaml.safe_load((CONF / env / f"parameters_{stage}.yml").read_text()))
-    return parameters
+    """The training stages' parameters of ``env`` as Kedro loads them (``${globals:...}``
+    resolved): each stage's file of ``env`` alone."""
+    loaded = OmegaConfigLoader(str(CONF), base_env=env, default_run_env=env)["parameters"]
+    return {stage: loaded[stage] for stage in STAGES if stage in loaded}
 
 
 def _six_layers(model: str) -> int:
@@ -155,3 +161,13 @@ def test_run_settings_merge_the_shared_values_with_the_overrides() -> None:
     assert config.learning_rate == parameters["distillation"]["training"]["learning_rate"]
     with pytest.raises(ValueError, match=r"tower_training\.towers: no entry 'tower_3'"):
         tower_run_settings(parameters["tower_training"], "tower_3")
+
+
+def test_a_bad_uc_teacher_is_refused_with_its_path() -> None:
+    parameters = copy.deepcopy(_parameters("base"))
+    parameters["uc_distillation"]["teacher_uc"]["w"] = 1.5
+    with pytest.raises(ValueError, match=r"^uc_distillation\.teacher_uc: w must be in \[0, 1\]"):
+        validate_parameters(parameters, model_depth=_six_layers)
+    parameters["uc_distillation"]["teacher_uc"] = "infocse"
+    with pytest.raises(ValueError, match=r"^uc_distillation\.teacher_uc: expected a mapping"):
+        validate_parameters(parameters, model_depth=_six_layers)

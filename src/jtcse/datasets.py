@@ -63,6 +63,14 @@ class AtomicTextDataset(AbstractDataset[str, str]):
         return {"filepath": str(self._filepath)}
 
 
+class OptionalTextDataset(AtomicTextDataset):
+    """An :class:`AtomicTextDataset` that loads as the empty string while its file does not
+    exist (an optional input, such as a round-trip file when round-trip translation is off)."""
+
+    def load(self) -> str:
+        return super().load() if self._filepath.is_file() else ""
+
+
 class AtomicJSONDataset(AtomicTextDataset):
     """A JSON file that is replaced atomically on save."""
 
@@ -115,7 +123,7 @@ class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
 
 class ModelFolderDataset(AbstractDataset[str, str]):
     """A model folder: Hugging Face (``marker: config.json``, the default) or an ONNX export
-    (``marker: model.onnx``).
+    (``marker: onnx/model.onnx``).
 
     ``save(source_folder)`` copies a finished model folder here atomically; ``load()`` returns
     this folder's path (as a string, for ``from_pretrained``) after checking it is complete.

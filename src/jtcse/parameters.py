@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from jtcse.modeling.layers import cross_attention_layer_indices
 from jtcse.modeling.names import names_local_folder, resolve_model_path
+from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.training.config import TrainingConfig
 from jtcse.training.settings import (
     DistillationSettings,
@@ -23,19 +24,22 @@ from jtcse.training.settings import (
     JointSettings,
     TowerSettings,
 )
+from jtcse.translation.settings import RoundTripSettings
 
 # The keys each stage's parameters may have; anything else is a typo and is refused.
 STAGE_KEYS: dict[str, frozenset[str]] = {
     "tower_training": frozenset({"base_model", "training", "settings", "towers", "distributed"}),
     "jtcse_training": frozenset({"training", "settings", "runs", "distributed"}),
     "distillation": frozenset(
-        {"student_init", "teacher_bf16", "training", "settings", "distributed"}
+        {"student_init", "teacher_bf16", "teacher_uc", "training", "settings", "distributed"}
     ),
 }
+STAGE_KEYS["uc_distillation"] = STAGE_KEYS["distillation"]  # UC-D: distillation, UC teacher
 _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "tower_training": ("base_model", "training", "towers"),
     "jtcse_training": ("training", "runs"),
     "distillation": ("student_init", "training"),
+    "uc_distillation": ("student_init", "training", "teacher_uc"),
 }
 
 
@@ -113,6 +117,27 @@ def teacher_bf16(stage_params: Mapping[str, Any]) -> bool:
     return bf16
 
 
+def round_trip_settings(stage_params: Mapping[str, Any] | None) -> RoundTripSettings:
+    """``round_trip_translation`` without its ``pivots`` (absent: off)."""
+    values = {
+        key: value
+        for key, value in _section(stage_params, "round_trip_translation").items()
+        if key != "pivots"
+    }
+    return build_settings(RoundTripSettings, values, "round_trip_translation")
+
+
+def uc_teacher(stage_params: Mapping[str, Any], stage: str = "distillation") -> UcEnsemble | None:
+    """``<stage>.teacher_uc``: the UC ensemble that replaces the JTCSE pair as teacher (UC-D),
+    or None (absent or null: the pair alone)."""
+    values = stage_params.get("teacher_uc")
+    if values is None:
+        return None
+    return build_settings(
+        UcEnsemble, _section(values, f"{stage}.teacher_uc"), f"{stage}.teacher_uc"
+    )
+
+
 def validate_parameters(
     parameters: Mapping[str, Any], model_depth: Callable[[str], int] | None = None
 ) -> None:
@@ -147,10 +172,19 @@ def validate_parameters(
                         f"jtcse_training.runs.{name}.settings.num_cross_attention_layers: "
                         f"{error} (the towers of {towers['base_model']!r} have {depth} layers)"
                     ) from None
-    distillation = parameters.get("distillation")
-    if distillation is not None:
-        distillation_run_settings(distillation)
-        teacher_bf16(distillation)
+    round_trip = round_trip_settings(parameters.get("round_trip_translation"))
+    if towers is not None and not round_trip.enabled:
+        for name in _section(towers.get("towers"), "tower_training.towers"):
+            if tower_run_settings(towers, name)[1].augmentation == "round_trip":
+                raise ValueError(
+                    f"tower_training.towers.{name}.settings.augmentation: round_trip needs "
+                    "round_trip_translation.enabled: true"
+                )
+    for stage in ("distillation", "uc_distillation"):
+        if parameters.get(stage) is not None:
+            distillation_run_settings(parameters[stage])
+            teacher_bf16(parameters[stage])
+            uc_teacher(parameters[stage], stage)
     ablation = parameters.get("ablation")
     if ablation is not None and joint is not None:
         _check_ablation(_section(ablation, "ablation"), joint)

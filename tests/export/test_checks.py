@@ -7,6 +7,7 @@ from kedro.io import DatasetError
 
 from jtcse.datasets import ModelFolderDataset
 from jtcse.export.checks import ExportThresholds, export_and_check, parity_sentences
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 from tests.training_runs import CORPUS
 
 
@@ -28,7 +29,7 @@ def test_export_and_check_passes_and_reports(tiny_bert_path, sts_dev, tmp_path):
     assert report["max_abs_difference"] < 1e-4 < report["max_abs_difference_limit"]
     assert report["min_cosine"] > 0.9999
     assert {"dev_fp32", "dev_int8", "max_int8_dev_drop_limit"} <= set(report)
-    assert ModelFolderDataset(str(tmp_path / "int8"), marker="model.onnx").load()
+    assert ModelFolderDataset(str(tmp_path / "int8"), marker=ONNX_MODEL_FILE).load()
 
 
 def test_a_failed_parity_check_fails_with_the_numbers(tiny_bert_path, sts_dev, tmp_path):
@@ -49,5 +50,5 @@ def test_thresholds_are_validated():
 
 
 def test_model_folder_dataset_refuses_an_unfinished_onnx_folder(tmp_path):
-    with pytest.raises(DatasetError, match=r"no model\.onnx"):
-        ModelFolderDataset(str(tmp_path), marker="model.onnx").load()
+    with pytest.raises(DatasetError, match=r"no onnx/model\.onnx"):
+        ModelFolderDataset(str(tmp_path), marker=ONNX_MODEL_FILE).load()

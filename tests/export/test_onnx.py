@@ -66,7 +66,7 @@ def test_onnx_matches_pytorch_cls(tiny_bert_path: Path, onnx_path: Path, batch_s
 
 
 def test_normalize_and_empty_input(onnx_path: Path) -> None:
-    encoder = OnnxEncoder.load(onnx_path.parent)
+    encoder = OnnxEncoder.load(onnx_path.parents[1])
     raw = encoder.encode(SENTENCES[:3])
     unit = encoder.encode(SENTENCES[:3], normalize=True)
     np.testing.assert_allclose(unit, raw / np.linalg.norm(raw, axis=1, keepdims=True), rtol=1e-6)
@@ -94,14 +94,23 @@ def test_export_folder_holds_model_tokenizer_and_metadata(
     (output_dir / "stale.txt").write_text("from an older export")
     path = export_onnx(tiny_bert_path, output_dir, opset=17)
 
-    assert path == output_dir / "model.onnx"
+    assert path == output_dir / "onnx" / "model.onnx"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["onnx"]  # no temporary folders left
     assert not (output_dir / "stale.txt").exists()  # the folder was replaced as a whole
     assert (output_dir / "tokenizer.json").is_file()
     assert (output_dir / "tokenizer_config.json").is_file()
+    assert json.loads((output_dir / "config.json").read_text())["hidden_size"] == 32
+    modules = json.loads((output_dir / "modules.json").read_text())
+    assert [module["path"] for module in modules] == ["", "1_Pooling"]
+    assert json.loads((output_dir / "1_Pooling" / "config.json").read_text())[
+        "pooling_mode_cls_token"
+    ]
+    # sentence-transformers truncates where OnnxEncoder does
+    settings = json.loads((output_dir / "sentence_bert_config.json").read_text())
+    assert settings["max_seq_length"] == OnnxEncoder.load(output_dir).max_length == 128
     model = onnx.load(path)
     assert [i.name for i in model.graph.input] == ["input_ids", "attention_mask"]
-    assert [o.name for o in model.graph.output] == ["sentence_embedding"]
+    assert [o.name for o in model.graph.output] == ["last_hidden_state", "sentence_embedding"]
     assert model.opset_import[0].version == 17
     metadata = json.loads((output_dir / METADATA_FILE).read_text())
     assert metadata["opset"] == 17
@@ -117,13 +126,18 @@ def test_export_folder_holds_model_tokenizer_and_metadata(
 
 
 def test_int8_copy_loads_and_stays_close(onnx_path: Path, tmp_path: Path) -> None:
-    output = quantize_int8(onnx_path, tmp_path / "int8" / "model.onnx")
+    output = quantize_int8(onnx_path, tmp_path / "int8" / "onnx" / "model.onnx")
 
-    assert sorted(p.name for p in output.parent.iterdir() if p.name.startswith(".")) == []
+    folder = tmp_path / "int8"
+    assert [p for p in folder.rglob("*") if p.name.startswith(".")] == []
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.onnx")) == [
+        "onnx/model.onnx"
+    ]
+    for name in ("config.json", "modules.json", "1_Pooling/config.json", "tokenizer.json"):
+        assert (folder / name).is_file(), name
     ops = {node.op_type for node in onnx.load(output).graph.node}
     assert "MatMulInteger" in ops
-    assert (output.parent / "tokenizer.json").is_file()
-    metadata = json.loads((output.parent / METADATA_FILE).read_text())
+    metadata = json.loads((folder / METADATA_FILE).read_text())
     assert metadata["quantization"] == "dynamic int8, MatMul weights per channel"
     assert metadata["hidden_size"] == 32
     exact = OnnxEncoder.load(onnx_path).encode(SENTENCES)
@@ -142,7 +156,7 @@ def test_load_encoder_dispatches_on_the_path(tiny_bert_path: Path, onnx_path: Pa
     assert isinstance(load_encoder(tiny_bert_path), Encoder)
     assert isinstance(load_encoder([tiny_bert_path, tiny_bert_path]), Encoder)
     assert isinstance(load_encoder(onnx_path), OnnxEncoder)
-    assert isinstance(load_encoder(str(onnx_path.parent)), OnnxEncoder)
+    assert isinstance(load_encoder(str(onnx_path.parents[1])), OnnxEncoder)
     with pytest.raises(ValueError, match="pooling"):
         load_encoder(onnx_path, pooling="mean")
     with pytest.raises(ValueError, match="bf16"):
@@ -153,7 +167,7 @@ def test_missing_and_invalid_files_raise_errors_naming_them(tmp_path: Path) -> N
     missing = tmp_path / "missing.onnx"
     with pytest.raises(FileNotFoundError, match=re.escape(str(missing))):
         load_encoder(missing)
-    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "model.onnx"))):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "onnx" / "model.onnx"))):
         OnnxEncoder.load(tmp_path)
     garbage = tmp_path / "x.onnx"
     garbage.write_bytes(b"\x00\xffnot an onnx model\xfe" * 8)

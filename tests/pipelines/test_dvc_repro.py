@@ -24,7 +24,14 @@ from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STAGES = list(yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"])  # in order
-AFTER_DISTILLATION = ["distillation", "onnx_export", "evaluation", "reporting"]
+AFTER_DISTILLATION = [
+    "distillation",
+    "uc_distillation",
+    "onnx_export",
+    "evaluation",
+    "reporting",
+    "model_cards",
+]
 GIT = ["git", "-c", "user.name=jtcse-test", "-c", "user.email=test@jtcse.invalid"]
 
 pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
@@ -40,10 +47,10 @@ def repository(tmp_path: Path) -> Path:
         shutil.copytree(
             PROJECT_ROOT / name, project / name, ignore=shutil.ignore_patterns("*.pyc", "local")
         )
-    for name in ("pyproject.toml", "dvc.yaml", ".gitignore"):
+    for name in ("pyproject.toml", "dvc.yaml", ".gitignore", ".dvcignore"):
         shutil.copy(PROJECT_ROOT / name, project / name)
     (project / "conf" / "local").mkdir()
-    for test_parameters in (project / "conf" / "test").glob("parameters_*.yml"):
+    for test_parameters in (project / "conf" / "test").glob("*.yml"):  # parameters, globals
         shutil.copy(test_parameters, project / "conf" / "base" / test_parameters.name)
     build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
     data_root = tmp_path / "shared" / "data"

@@ -6,9 +6,11 @@ same pipelines through the project's catalog and hooks."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
@@ -19,14 +21,17 @@ from matplotlib.figure import Figure
 from transformers import AutoModel, AutoTokenizer
 
 from jtcse.data.senteval import read_sts_tasks
+from jtcse.encoding import Encoder
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel
 from jtcse.pipelines.data_preparation import pipeline as data_preparation
 from jtcse.pipelines.distillation import pipeline as distillation
 from jtcse.pipelines.evaluation import pipeline as evaluation
 from jtcse.pipelines.jtcse_training import pipeline as jtcse_training
+from jtcse.pipelines.model_cards import pipeline as model_cards
 from jtcse.pipelines.onnx_export import pipeline as onnx_export
 from jtcse.pipelines.reporting import pipeline as reporting
 from jtcse.pipelines.tower_training import pipeline as tower_training
+from jtcse.pipelines.uc_distillation import pipeline as uc_distillation
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS
 
@@ -48,7 +53,8 @@ def parameters(tiny_bert_path: Path) -> dict[str, Any]:
         "parameters"
     ]
     text = json.dumps(loaded).replace(f'"{TINY_BERT}"', json.dumps(str(tiny_bert_path)))
-    return dict(_parameter_inputs(json.loads(text), "params:"))
+    tree = json.loads(text)
+    return {"parameters": tree, **dict(_parameter_inputs(tree, "params:"))}
 
 
 def _parameter_inputs(tree: dict[str, Any], prefix: str):
@@ -88,6 +94,7 @@ def test_each_tower_is_its_own_namespace(
     assert {node.name for node in pipeline.nodes} == {"tower_1.train", "tower_2.train"}
     names = {f"{tower}.run_name": tower for tower in tower_training.TOWERS}
     works = {f"{tower}_work": tmp_path / tower for tower in tower_training.TOWERS}
+    works |= {f"{tower}_round_trip": "" for tower in tower_training.TOWERS}  # RTT off
     out = run_in_memory(
         pipeline,
         {"training_corpus": training_corpus, "sts_pairs": sts_pairs} | names | works | parameters,
@@ -141,6 +148,20 @@ def test_distillation_export_evaluation_and_reporting(
     student = run_in_memory(training, {**towers, "student_work": tmp_path / "student", **common})
     assert len(student["student_training_curve"]) > 0
     student_folder = student["student"]
+    uc_inputs = {**towers, "student_uc_work": tmp_path / "student_uc", **common}
+    uc_pipeline = uc_distillation.create_pipeline()
+    uc_student = run_in_memory(uc_pipeline, uc_inputs)
+    assert len(uc_student["student_uc_training_curve"]) > 0
+    # the UC teacher: (1 - w) of the pair's summed [CLS] rows plus w of the external model's
+    uc_teacher = run_in_memory(
+        uc_pipeline.only_nodes_with_outputs("uc_teacher_embeddings"), uc_inputs
+    )
+    sentences = training_corpus.splitlines()[:16]  # conf/test: max_sentences
+    pair = Encoder.load(list(towers.values())).encode(sentences)
+    external = Encoder.load(tiny_bert_path, "mean").encode(sentences)  # conf/test globals.yml
+    np.testing.assert_allclose(
+        uc_teacher["uc_teacher_embeddings"], 0.3 * pair + 0.7 * external, rtol=1e-5, atol=1e-6
+    )
     exports = run_in_memory(
         onnx_export.create_pipeline(),
         {"student": str(student_folder), "onnx_export_work": tmp_path / "onnx", **common},
@@ -148,12 +169,17 @@ def test_distillation_export_evaluation_and_reporting(
     assert exports["onnx_export_report"]["max_abs_difference"] < 1e-3
 
     folders = {name: str(tiny_bert_path) for name in evaluation.MODEL_FOLDERS}
-    folders |= towers | {"student": str(student_folder)}
+    folders |= towers | {"student": str(student_folder), "student_uc": uc_student["student_uc"]}
     folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
     cache = {"embedding_cache": tmp_path / "embeddings"}
     results = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     encoders = parameters["params:evaluation"]["encoders"]
     assert list(results["sts_results"]) == list(encoders)  # one row per encoder, in order
+    external = parameters["params:evaluation"]["encoders"]["jtcse_uc"]["uc"]["external_model"]
+    assert (  # the UC row's formula under the table: its external model and w
+        "- `jtcse_uc` = 0.3 jtcse_tower_1 (cls) + 0.3 jtcse_tower_2 (cls) + "
+        f"0.7 {external} (mean)\n"
+    ) in results["sts_results_markdown"]
     # a second run reads every embedding from the cache and gives the same table
     again = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     assert again["sts_results"] == results["sts_results"]
@@ -168,3 +194,22 @@ def test_distillation_export_evaluation_and_reporting(
     )
     assert isinstance(report["training_curves_figure"], Figure)
     assert "student" in report["results_report"]
+
+    copies = {  # the cards go into the folders: copies, not the shared tiny model
+        name: str(shutil.copytree(folder, tmp_path / "cards" / name))
+        for name, folder in folders.items()
+    }
+    cards = run_in_memory(
+        model_cards.create_pipeline(),
+        {**copies, **results, "onnx_export_report": exports["onnx_export_report"], **common},
+    )["model_cards_index"]
+    assert set(cards) == set(evaluation.MODEL_FOLDERS)
+    student_card = (tmp_path / "cards" / "student" / "README.md").read_text()
+    assert cards["student"]["sts_rows"] == ["student", "student_bf16"]
+    assert cards["student_uc"]["sts_rows"] == ["student_uc"]
+    assert "jtcse_uc" in cards["jtcse_tower_1"]["sts_rows"]
+    assert f"| student | {results['sts_results']['student']['STS12']:.2f} |" in student_card
+    onnx_card = (tmp_path / "cards" / "student_onnx" / "README.md").read_text()
+    assert f"max_abs_difference = {exports['onnx_export_report']['max_abs_difference']:.6g}" in (
+        onnx_card
+    )

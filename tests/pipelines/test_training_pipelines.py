@@ -20,6 +20,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoding import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
+from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS
 
@@ -36,12 +37,15 @@ def test_tower_and_joint_training_then_evaluation(
     run_pipelines(
         [
             "data_preparation",
+            "round_trip_translation",  # off in conf/test: empty round-trip files
             "tower_training",
             "jtcse_training",
             "distillation",
+            "uc_distillation",
             "onnx_export",
             "evaluation",
             "reporting",
+            "model_cards",
         ]
     )
 
@@ -68,6 +72,9 @@ def test_tower_and_joint_training_then_evaluation(
     teacher = np.load(test_project / "data/05_model_input/teacher_embeddings.npy")
     assert teacher.shape == (16, 32)  # conf/test: max_sentences 16, tiny BERT 32 wide
 
+    for name in MODEL_FOLDERS:  # every folder has its card, with the rows that use it
+        card = (test_project / "data/06_models" / name / "README.md").read_text()
+        assert card.startswith("---\n") and "library_name: sentence-transformers" in card
     results = json.loads((test_project / "data/08_reporting/sts_results.json").read_text())
     assert set(results) == {
         "tiny_cls",
@@ -78,8 +85,10 @@ def test_tower_and_joint_training_then_evaluation(
         "tncse_ensemble",
         "jtcse_decoupled",
         "jtcse_coupled",
+        "jtcse_uc",
         "student",
         "student_bf16",
+        "student_uc",
         "student_onnx",
         "student_onnx_int8",
     }
@@ -91,7 +100,7 @@ def test_tower_and_joint_training_then_evaluation(
     # The ONNX exports passed their checks, and the fp32 export scores like the student.
     for name in ("student_onnx", "student_onnx_int8"):
         folder = test_project / "data/06_models" / name
-        assert (folder / "model.onnx").is_file() and (folder / "export_metadata.json").is_file()
+        assert (folder / ONNX_MODEL_FILE).is_file() and (folder / "export_metadata.json").is_file()
     export = json.loads((test_project / "data/08_reporting/onnx_export.json").read_text())
     assert export["max_abs_difference"] <= export["max_abs_difference_limit"]
     assert export["min_cosine"] >= 0.9999

@@ -6,7 +6,7 @@
 from a path.
 
 Example:
-    >>> encoder = load_encoder("data/06_models/student_onnx/model.onnx")
+    >>> encoder = load_encoder("data/06_models/student_onnx")
     >>> vectors = encoder.encode(["a man plays a guitar .", "a woman slices an onion ."])
 """
 
@@ -21,8 +21,9 @@ from jtcse.encoding.pytorch import (
     Encoder,
     PooledModelEncoder,
     load_pooled_model,
+    per_model,
 )
-from jtcse.modeling.folders import ONNX_MODEL_FILE
+from jtcse.modeling.folders import ONNX_MODEL_FILE, is_onnx_export
 
 __all__ = [
     "BaseEncoder",
@@ -35,22 +36,27 @@ __all__ = [
     "load_pooled_model",
     "max_tokens",
     "normalize_rows",
+    "per_model",
 ]
 
 
 def load_encoder(
-    paths: str | Path | Sequence[str | Path], pooling: str = "cls", bf16: bool = False
+    paths: str | Path | Sequence[str | Path],
+    pooling: str | Sequence[str] = "cls",
+    bf16: bool = False,
+    weights: Sequence[float] | None = None,
 ) -> BaseEncoder:
     """Load an :class:`~jtcse.encoding.onnx_runtime.OnnxEncoder` for one ``.onnx`` file or one
-    folder holding ``model.onnx`` and no ``config.json``; else an :class:`Encoder` (a model
-    folder, Hub id or alias, or a list of them whose embeddings are summed).
+    export folder (``onnx/model.onnx`` and no PyTorch weights); else an :class:`Encoder` (a
+    model folder, Hub id or alias, or a list of them whose embeddings are summed, or weighted
+    by ``weights``; ``pooling``: one for all models or one per model).
 
     An ONNX export computes the [CLS] embedding in the precision it was exported in, so it
     takes only ``pooling="cls"`` and ``bf16=False``. ONNX Runtime is imported only then.
     """
-    if isinstance(paths, str | Path) and _names_onnx_model(Path(paths)):
+    if isinstance(paths, str | Path) and _names_onnx_model(Path(paths)) and weights is None:
         return load_member(paths, pooling, bf16)
-    return Encoder.load(paths, pooling, bf16)
+    return Encoder.load(paths, pooling, bf16, weights)
 
 
 def load_member(
@@ -70,6 +76,4 @@ def load_member(
 
 
 def _names_onnx_model(path: Path) -> bool:
-    if path.suffix == ".onnx":
-        return True
-    return (path / ONNX_MODEL_FILE).is_file() and not (path / "config.json").is_file()
+    return path.suffix == Path(ONNX_MODEL_FILE).suffix or is_onnx_export(path)

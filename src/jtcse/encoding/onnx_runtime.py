@@ -1,9 +1,10 @@
 """The ONNX Runtime backend: encode with an exported model (:mod:`jtcse.export.onnx`).
 
-An export folder holds ``model.onnx`` (``input_ids``, ``attention_mask`` int64 [batch, sequence]
--> ``sentence_embedding`` = h_CLS float32 [batch, hidden]), the tokenizer files and
-``export_metadata.json``. Imports ONNX Runtime, so :func:`jtcse.encoding.load_encoder` imports
-this module only for an export.
+An export folder holds ``onnx/model.onnx`` (``input_ids``, ``attention_mask`` int64 [batch,
+sequence] -> ``last_hidden_state`` float32 [batch, sequence, hidden] and ``sentence_embedding``
+= h_CLS float32 [batch, hidden]), the tokenizer files, ``config.json``, the sentence-transformers
+files and ``export_metadata.json`` (:mod:`jtcse.export.onnx`). Imports ONNX Runtime, so
+:func:`jtcse.encoding.load_encoder` imports this module only for an export.
 
 Example:
     >>> encoder = OnnxEncoder.load("data/06_models/student_onnx")
@@ -23,7 +24,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, Inva
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import TokenizedEncoder, max_tokens
-from jtcse.modeling.folders import ONNX_MODEL_FILE, remembered_folder_digest
+from jtcse.modeling.folders import ONNX_MODEL_FILE, onnx_export_folder, remembered_folder_digest
 
 METADATA_FILE = "export_metadata.json"
 OUTPUT_NAME = "sentence_embedding"
@@ -47,9 +48,10 @@ class OnnxEncoder(TokenizedEncoder):
 
     @classmethod
     def load(cls, path: str | Path) -> OnnxEncoder:
-        """Load a ``.onnx`` file, or a folder holding ``model.onnx``, with the tokenizer saved
-        beside it. Raises FileNotFoundError for a missing file and ValueError for a file that
-        ONNX Runtime cannot read as a model."""
+        """Load a ``.onnx`` file, or an export folder holding ``onnx/model.onnx``, with the
+        tokenizer of its export folder (:func:`~jtcse.modeling.folders.onnx_export_folder`).
+        Raises FileNotFoundError for a missing file and ValueError for a file that ONNX
+        Runtime cannot read as a model."""
         path = Path(path)
         if path.is_dir():
             path = path / ONNX_MODEL_FILE
@@ -58,16 +60,18 @@ class OnnxEncoder(TokenizedEncoder):
             session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         except (InvalidProtobuf, InvalidGraph, Fail) as error:
             raise ValueError(f"{path}: not an ONNX model ({error})") from error
-        tokenizer = AutoTokenizer.from_pretrained(path.parent)
-        positions = read_metadata(path.parent).get(
-            "max_position_embeddings", tokenizer.model_max_length
-        )
-        return cls(session, tokenizer, max_tokens(positions, tokenizer), path.parent)
+        if OUTPUT_NAME not in {output.name for output in session.get_outputs()}:
+            raise ValueError(f"{path}: no output {OUTPUT_NAME!r}; not a jtcse export")
+        folder = onnx_export_folder(path)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        positions = read_metadata(folder).get("max_position_embeddings", tokenizer.model_max_length)
+        return cls(session, tokenizer, max_tokens(positions, tokenizer), folder)
 
     @property
     def dimension(self) -> int:
-        """Size of one embedding vector (the model's static output width)."""
-        return int(self.session.get_outputs()[0].shape[1])
+        """Size of one embedding vector (the static width of ``sentence_embedding``)."""
+        (output,) = [out for out in self.session.get_outputs() if out.name == OUTPUT_NAME]
+        return int(output.shape[1])
 
     def cache_identities(self) -> list[dict[str, Any]] | None:
         if self.source is None:

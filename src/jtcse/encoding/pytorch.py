@@ -106,21 +106,38 @@ def load_pooled_model(
 
 
 class Encoder(BaseEncoder):
-    """Sentence encoder over one model or the sum of several (an ensemble).
+    """Sentence encoder over one model or a weighted sum of several (an ensemble):
+    e(x) = sum_i w_i e_i(x), every w_i = 1 unless ``weights`` are given (the UC ensemble,
+    :class:`~jtcse.modeling.uc_ensemble.UcEnsemble`, weighs the pair 1 - w and the external
+    model w).
 
     With ``bf16`` the models' weights are cast to bfloat16 (about 3x faster than fp32 on CPUs
     with native bfloat16; ``benchmarks/eval_speed.py`` measures the speed and the STS
     difference); pooling and the returned vectors are float32. The models are put in eval
-    mode. Members may have their own tokenizers (and backends: any
-    :class:`~jtcse.encoding.base.TokenizedEncoder`) but must share the embedding width.
+    mode. Members may have their own tokenizers, poolings (and backends: any
+    :class:`~jtcse.encoding.base.TokenizedEncoder`) but must share the embedding width;
+    ``names`` (one per member) name them in that error.
     """
 
-    def __init__(self, members: Sequence[TokenizedEncoder]) -> None:
+    def __init__(
+        self,
+        members: Sequence[TokenizedEncoder],
+        weights: Sequence[float] | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
         if not members:
             raise ValueError("an Encoder needs at least one model")
         self.members = list(members)
-        widths = sorted({member.dimension for member in self.members})
-        if len(widths) > 1:
+        self.weights = [1.0] * len(self.members) if weights is None else list(map(float, weights))
+        names = [f"member {index}" for index in range(len(members))] if names is None else names
+        for what, values in (("weights", self.weights), ("names", names)):
+            if len(values) != len(self.members):
+                raise ValueError(f"{len(values)} {what} for {len(self.members)} ensemble members")
+        if len({member.dimension for member in self.members}) > 1:
+            widths = ", ".join(
+                f"{name}: {member.dimension}"
+                for name, member in zip(names, self.members, strict=True)
+            )
             raise ValueError(f"ensemble members must share the embedding width; got {widths}")
 
     @classmethod
@@ -143,14 +160,21 @@ class Encoder(BaseEncoder):
     def load(
         cls,
         paths: str | Path | Sequence[str | Path],
-        pooling: str = "cls",
+        pooling: str | Sequence[str] = "cls",
         bf16: bool = False,
+        weights: Sequence[float] | None = None,
         max_length: int | None = None,
     ) -> Encoder:
-        """Load a model folder, Hub id or alias, or a list of them (embeddings summed); inputs
+        """Load a model folder, Hub id or alias, or a list of them (embeddings summed, or
+        weighted by ``weights``); ``pooling`` is one for all or one per model; inputs
         truncated at ``max_length`` tokens (None: each model's limit)."""
         names = [paths] if isinstance(paths, str | Path) else list(paths)
-        return cls([load_pooled_model(name, pooling, bf16, max_length) for name in names])
+        poolings = per_model(pooling, len(names), "pooling")
+        members = [
+            load_pooled_model(name, name_pooling, bf16, max_length)
+            for name, name_pooling in zip(names, poolings, strict=True)
+        ]
+        return cls(members, weights, [str(name) for name in names])
 
     @property
     def dimension(self) -> int:
@@ -163,12 +187,23 @@ class Encoder(BaseEncoder):
         show_progress: bool,
         cache: EmbeddingCache | None,
     ) -> np.ndarray:
-        """The sum over members of each member's rows (each with its own tokenizer; each
-        member cached on its own, so an ensemble reuses what its members encoded alone)."""
+        """The weighted sum over members of each member's rows (each with its own tokenizer;
+        each member cached on its own, so an ensemble reuses what its members encoded alone)."""
         total = np.zeros((len(sentences), self.dimension), dtype=np.float32)
-        for member in self.members:
-            total += member.embed(sentences, batch_size, show_progress, cache)
+        for weight, member in zip(self.weights, self.members, strict=True):
+            total += np.float32(weight) * member.embed(sentences, batch_size, show_progress, cache)
         return total
+
+
+def per_model(values: str | Sequence[str], count: int, what: str) -> list[str]:
+    """One value for each of ``count`` models: a single value repeated, or a list of exactly
+    ``count`` (ValueError naming ``what`` otherwise)."""
+    listed = [values] if isinstance(values, str) else list(values)
+    if len(listed) == 1:
+        return listed * count
+    if len(listed) != count:
+        raise ValueError(f"{what}: {len(listed)} values for {count} models; give 1 or {count}")
+    return listed
 
 
 class CoupledTwinEncoder(TokenizedEncoder):

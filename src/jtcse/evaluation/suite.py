@@ -2,7 +2,8 @@
 
 Every distinct sentence of the evaluation is encoded once per model: the specs are planned
 first, so that one forward pass of a model (at one precision) gives every pooling that any
-spec needs of it; an ensemble is the sum of its members' rows; and with an
+spec needs of it; an ensemble is the (weighted) sum of its members' rows, so a UC ensemble
+reuses the rows of the pair and of the external model alone; and with an
 :class:`~jtcse.encoding.cache.EmbeddingCache` a model that did not change is not encoded
 again at all (a rerun after only the student changed encodes only the student).
 """
@@ -16,43 +17,80 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jtcse.encoding import CoupledTwinEncoder, load_member
+from jtcse.encoding import CoupledTwinEncoder, load_member, per_model
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.sts import StsResult, evaluate_sts, evaluation_pairs
+from jtcse.modeling.pooling import check_pooling
+from jtcse.modeling.uc_ensemble import UcEnsemble
+from jtcse.parameters import build_settings
 
-SPEC_KEYS = {"models", "pooling", "coupled", "bf16"}
+SPEC_KEYS = {"models", "pooling", "coupled", "bf16", "weights", "uc"}
 
 
 @dataclass(frozen=True)
 class EncoderSpec:
-    """One row of the results: ``models`` (folders, Hub ids, aliases; several are summed),
-    their ``pooling``, ``bf16`` weights, or the two towers ``coupled`` by cross-attention."""
+    """One row of the results: ``models`` (folders, Hub ids, aliases; several are summed, or
+    weighted by ``weights``), their ``pooling`` (one for all, or one per model), ``bf16``
+    weights, or the two towers ``coupled`` by cross-attention."""
 
     models: tuple[str, ...]
-    pooling: str = "cls"
+    pooling: str | tuple[str, ...] = "cls"
     bf16: bool = False
     coupled: bool = False
+    weights: tuple[float, ...] | None = None
+
+    def poolings(self) -> list[str]:
+        """The pooling of each model."""
+        return per_model(self.pooling, len(self.models), "pooling")
+
+    def member_weights(self) -> list[float]:
+        """The weight of each model (1 each when none are given)."""
+        return [1.0] * len(self.models) if self.weights is None else list(self.weights)
 
     @classmethod
     def from_parameters(
         cls, name: str, spec: Mapping[str, Any], bf16: bool, model_folders: Mapping[str, str]
     ) -> EncoderSpec:
         """``evaluation.encoders.<name>``; a model named in ``model_folders`` (a catalog
-        dataset such as ``tower_1``) is replaced by its folder."""
+        dataset such as ``tower_1``) is replaced by its folder. A spec with ``uc`` (the
+        :class:`~jtcse.modeling.uc_ensemble.UcEnsemble` fields) mixes its ``models`` (the
+        pair, [CLS]) with the external model: weights 1 - w each and w."""
+        where = f"evaluation.encoders.{name}"
         unknown = set(spec) - SPEC_KEYS
         if unknown or "models" not in spec:
             raise ValueError(
-                f"evaluation.encoders.{name}: expected keys 'models' and optional 'pooling', "
+                f"{where}: expected keys 'models' and optional 'pooling', 'weights', 'uc', "
                 f"'coupled', 'bf16'; got {sorted(spec)}"
             )
-        models = tuple(str(model_folders.get(model, model)) for model in spec["models"])
+        models, pooling, weights = list(spec["models"]), spec.get("pooling", "cls"), None
+        if spec.get("weights") is not None:
+            weights = tuple(float(weight) for weight in spec["weights"])
+        if spec.get("uc") is not None:
+            if "pooling" in spec or "weights" in spec:
+                raise ValueError(f"{where}: 'uc' sets the poolings and weights; give neither")
+            uc = build_settings(UcEnsemble, spec["uc"], f"{where}.uc")
+            models, poolings, uc_weights = uc.members(models)
+            pooling, weights = tuple(poolings), tuple(uc_weights)
+        if not isinstance(pooling, str):
+            pooling = tuple(pooling)
         parsed = cls(
-            models, spec.get("pooling", "cls"), spec.get("bf16", bf16), spec.get("coupled", False)
+            tuple(str(model_folders.get(model, model)) for model in models),
+            pooling,
+            spec.get("bf16", bf16),
+            spec.get("coupled", False),
+            weights,
         )
-        if parsed.coupled and (len(models) != 2 or parsed.pooling != "cls"):
+        try:
+            for model_pooling in parsed.poolings():
+                check_pooling(model_pooling)
+            if len(parsed.member_weights()) != len(parsed.models):
+                raise ValueError(f"{len(weights or ())} weights for {len(models)} models")
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        if parsed.coupled and (len(models) != 2 or parsed.pooling != "cls" or weights):
             raise ValueError(
-                f"evaluation.encoders.{name}: a coupled encoder needs exactly two tower "
-                "folders and cls pooling"
+                f"{where}: a coupled encoder needs exactly two tower folders, cls pooling "
+                "and no weights"
             )
         return parsed
 
@@ -118,7 +156,11 @@ def encoder_embeddings(
                 sentences, batch_size, show_progress=True, cache=cache
             )
         else:
-            embeddings[name] = sum(rows[_member(model, spec)] for model in spec.models)
+            members = zip(spec.models, spec.poolings(), spec.member_weights(), strict=True)
+            embeddings[name] = sum(
+                np.float32(weight) * rows[(model, spec.bf16, pooling)]
+                for model, pooling, weight in members
+            )
     return embeddings
 
 
@@ -136,10 +178,6 @@ def results_as_records(results: Mapping[str, StsResult]) -> dict[str, dict[str, 
     }
 
 
-def _member(model: str, spec: EncoderSpec) -> tuple[str, bool, str]:
-    return model, spec.bf16, spec.pooling
-
-
 def _member_rows(
     specs: Iterable[EncoderSpec],
     sentences: list[str],
@@ -151,10 +189,10 @@ def _member_rows(
     poolings: dict[tuple[str, bool], list[str]] = {}
     for spec in specs:
         if not spec.coupled:
-            for model in spec.models:
+            for model, pooling in zip(spec.models, spec.poolings(), strict=True):
                 wanted = poolings.setdefault((model, spec.bf16), [])
-                if spec.pooling not in wanted:
-                    wanted.append(spec.pooling)
+                if pooling not in wanted:
+                    wanted.append(pooling)
     rows = {}
     for (model, bf16), names in poolings.items():
         member = load_member(model, names, bf16)

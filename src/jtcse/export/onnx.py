@@ -1,10 +1,15 @@
 """Export an encoder's [CLS] embedding to ONNX, quantize it to int8, and check the parity.
 
 The exported graph maps ``input_ids`` and ``attention_mask`` (int64, [batch, sequence]) to
-``sentence_embedding`` = h_CLS, the last-layer hidden state at position 0 ([batch, hidden],
-float32): the ``cls`` pooling of :mod:`jtcse.modeling.pooling`. Batch and sequence length are
-dynamic. An export folder holds ``model.onnx``, the tokenizer files and
-``export_metadata.json``; :class:`jtcse.encoding.onnx_runtime.OnnxEncoder` encodes with it.
+``last_hidden_state`` ([batch, sequence, hidden], float32) and ``sentence_embedding`` = h_CLS,
+the last-layer hidden state at position 0 ([batch, hidden]): the ``cls`` pooling of
+:mod:`jtcse.modeling.pooling`. Batch and sequence length are dynamic. An export folder is laid
+out as sentence-transformers' ONNX backend loads it: ``onnx/model.onnx``, ``config.json``, the
+tokenizer files, ``modules.json`` with ``1_Pooling`` ([CLS] pooling of ``last_hidden_state``)
+and ``sentence_bert_config.json``, plus ``export_metadata.json``;
+:class:`jtcse.encoding.onnx_runtime.OnnxEncoder` encodes with its ``sentence_embedding``, and
+``SentenceTransformer(folder, backend="onnx")`` (with ``optimum[onnxruntime]``) with its
+``last_hidden_state``.
 
 Example:
     >>> model_path = export_onnx("data/06_models/tower_1", Path("data/06_models/onnx"))
@@ -26,7 +31,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import PreTrainedModel
 
 from jtcse.atomic import atomic_path, open_atomic, replace_folder_atomically, write_json_atomic
-from jtcse.encoding import Encoder, normalize_rows
+from jtcse.encoding import Encoder, max_tokens, normalize_rows
 from jtcse.encoding.onnx_runtime import (
     METADATA_FILE,
     OUTPUT_NAME,
@@ -34,45 +39,58 @@ from jtcse.encoding.onnx_runtime import (
     check_model_file,
     read_metadata,
 )
-from jtcse.modeling.folders import ONNX_MODEL_FILE
+from jtcse.modeling.folders import (
+    MODEL_CARD_FILE,
+    ONNX_MODEL_FILE,
+    onnx_export_folder,
+    write_sentence_transformers_config,
+)
 from jtcse.modeling.loading import load_model_and_tokenizer
 
 INPUT_NAMES = ("input_ids", "attention_mask")
+HIDDEN_STATES_NAME = "last_hidden_state"  # what sentence-transformers' ONNX backend reads
 QUANTIZATION = "dynamic int8, MatMul weights per channel"
 # Two sentences of different lengths, so the traced graph includes the padding mask.
 TRACING_SENTENCES = ["a short sentence .", "a second sentence , longer than the first one ."]
 
 
-class ClsEmbedding(torch.nn.Module):
-    """Wrap an encoder so that it returns h_CLS = last_hidden_state[:, 0], [batch, hidden]."""
+class TokensAndClsEmbedding(torch.nn.Module):
+    """Wrap an encoder so that it returns the last hidden states [batch, sequence, hidden] and
+    h_CLS = last_hidden_state[:, 0], [batch, hidden]."""
 
     def __init__(self, model: PreTrainedModel) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        outputs = self.model(input_ids=input_ids, attention_mask=attention_mask)
-        return outputs.last_hidden_state[:, 0]
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return hidden, hidden[:, 0]
 
 
 def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> Path:
-    """Export the float32 [CLS] embedding of ``model_folder`` to ``output_dir/model.onnx``.
+    """Export the float32 hidden states and [CLS] embedding of ``model_folder`` to
+    ``output_dir/onnx/model.onnx``, laid out for sentence-transformers (see the module).
 
-    Uses the TorchScript exporter (``dynamo=False``) on the model with eager attention. The
-    whole ``output_dir`` (model, tokenizer files, ``export_metadata.json``) is replaced
-    atomically. Returns the path of ``model.onnx``.
+    Uses the TorchScript exporter (``dynamo=False``) on the model with eager attention.
+    sentence-transformers truncates at the length :class:`OnnxEncoder` does (the smaller of the
+    position table and the tokenizer's ``model_max_length``), so both give the same vectors.
+    The whole ``output_dir`` is replaced atomically. Returns the path of the ``.onnx`` file.
     """
     model, tokenizer = load_model_and_tokenizer(model_folder, attn_implementation="eager")
     model = model.float().cpu().eval()
-    wrapper = ClsEmbedding(model).eval()
+    wrapper = TokensAndClsEmbedding(model).eval()
+    hidden_size = int(model.config.hidden_size)
     example = tokenizer(TRACING_SENTENCES, padding=True, return_tensors="pt")
     sequence_axes = {0: "batch", 1: "sequence"}
     metadata = {
         "opset": opset,
         "input_names": list(INPUT_NAMES),
         "output_name": OUTPUT_NAME,
+        "output_names": [HIDDEN_STATES_NAME, OUTPUT_NAME],
         "pooling": "cls",
-        "hidden_size": int(model.config.hidden_size),
+        "hidden_size": hidden_size,
         "max_position_embeddings": int(model.config.max_position_embeddings),
         "source_folder": str(model_folder),
         "torch_version": torch.__version__,
@@ -81,7 +99,7 @@ def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> 
     }
 
     def write(folder: Path) -> None:
-        folder.mkdir(parents=True)
+        (folder / ONNX_MODEL_FILE).parent.mkdir(parents=True)
         with torch.no_grad(), warnings.catch_warnings():
             # The tracer warns about Python-side shape checks in the mask code of transformers;
             # they compare the mask with its own length, which holds for every input.
@@ -91,9 +109,9 @@ def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> 
                 (example["input_ids"], example["attention_mask"]),
                 str(folder / ONNX_MODEL_FILE),
                 input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
+                output_names=[HIDDEN_STATES_NAME, OUTPUT_NAME],
                 dynamic_axes={
-                    **dict.fromkeys(INPUT_NAMES, sequence_axes),
+                    **dict.fromkeys([*INPUT_NAMES, HIDDEN_STATES_NAME], sequence_axes),
                     OUTPUT_NAME: {0: "batch"},
                 },
                 opset_version=opset,
@@ -101,6 +119,9 @@ def export_onnx(model_folder: str | Path, output_dir: Path, opset: int = 17) -> 
             )
         onnx.checker.check_model(str(folder / ONNX_MODEL_FILE))
         tokenizer.save_pretrained(folder)
+        model.config.save_pretrained(folder)
+        positions = model.config.max_position_embeddings
+        write_sentence_transformers_config(folder, hidden_size, max_tokens(positions, tokenizer))
         write_json_atomic(folder / METADATA_FILE, metadata)
 
     return replace_folder_atomically(output_dir, write) / ONNX_MODEL_FILE
@@ -111,16 +132,18 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
 
     MatMul weights become int8 with one scale per output channel, w ~ s_c * q (q in
     [-128, 127]); activations are quantized per batch at run time. When ``output_path`` is in
-    another folder, the tokenizer files and the metadata (with a ``quantization`` entry) are
-    copied beside it. Returns ``output_path``.
+    another export folder (:func:`~jtcse.modeling.folders.onnx_export_folder`), the other
+    files of the source's export folder (tokenizer, configurations) and the metadata (with a
+    ``quantization`` entry) are copied there. Returns ``output_path``.
     """
     onnx_path, output_path = Path(onnx_path), Path(output_path)
     check_model_file(onnx_path)
     if output_path.resolve() == onnx_path.resolve():
         raise ValueError(f"output_path must differ from onnx_path; got {output_path}")
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    if output_path.parent.resolve() != onnx_path.parent.resolve():
-        _copy_sidecar_files(onnx_path.parent, output_path.parent)
+    source, target = onnx_export_folder(onnx_path), onnx_export_folder(output_path)
+    if source.resolve() != target.resolve():
+        _copy_sidecar_files(source, target)
     with atomic_path(output_path) as temporary:
         quantize_dynamic(
             onnx_path,
@@ -133,11 +156,14 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
 
 
 def _copy_sidecar_files(source: Path, target: Path) -> None:
-    """Copy the tokenizer files of ``source`` to ``target`` (atomically, file by file) and
-    write the metadata with its ``quantization`` entry."""
-    for path in sorted(source.iterdir()):
-        if path.is_file() and path.suffix != ".onnx" and path.name != METADATA_FILE:
-            with open_atomic(target / path.name, "wb") as handle:
+    """Copy the files of the export folder ``source`` to ``target`` (atomically, file by file)
+    but its ONNX models and model card, and write the metadata with its ``quantization``
+    entry."""
+    models = source / Path(ONNX_MODEL_FILE).parent
+    for path in sorted(source.rglob("*")):
+        copied = path.name not in (METADATA_FILE, MODEL_CARD_FILE) and path.suffix != ".onnx"
+        if path.is_file() and copied and not path.is_relative_to(models):
+            with open_atomic(target / path.relative_to(source), "wb") as handle:
                 handle.write(path.read_bytes())
     metadata = read_metadata(source)
     write_json_atomic(target / METADATA_FILE, {**metadata, "quantization": QUANTIZATION})

@@ -18,7 +18,11 @@ from jtcse.atomic import replace_folder_atomically
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-ONNX_MODEL_FILE = "model.onnx"  # the model file of an ONNX export folder (jtcse.export.onnx)
+# The model file of an ONNX export folder (jtcse.export.onnx), where sentence-transformers'
+# ONNX backend looks for it.
+ONNX_MODEL_FILE = "onnx/model.onnx"
+# The model card (jtcse.publishing.model_card): documentation, not part of what a model is.
+MODEL_CARD_FILE = "README.md"
 
 
 def save_model_folder(
@@ -91,9 +95,10 @@ def copy_model_folder(source: Path | str, folder: Path | str, marker: str = "con
 
 
 def folder_digest(folder: Path | str) -> str:
-    """sha256 over the names and bytes of every file in ``folder`` (what a model folder is)."""
+    """sha256 over the names and bytes of every file in ``folder`` (what a model folder is),
+    leaving out its model card: rewriting the card changes no model."""
     digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
+    for path in _model_files(Path(folder)):
         if path.is_file():
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             with path.open("rb") as file:
@@ -106,7 +111,7 @@ def remembered_folder_digest(folder: Path | str) -> str:
     """:func:`folder_digest`, computed once per process for the same files (names, sizes and
     modification times): a folder replaced or edited since is hashed again."""
     folder = Path(folder).resolve()
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    files = [path for path in _model_files(folder) if path.is_file()]
     signature = tuple(
         (str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
         for path in files
@@ -114,14 +119,38 @@ def remembered_folder_digest(folder: Path | str) -> str:
     return _digest_of_files(folder, signature)
 
 
+def _model_files(folder: Path) -> list[Path]:
+    """Every path under ``folder``, sorted, but the model card."""
+    card = folder / MODEL_CARD_FILE
+    return sorted(path for path in folder.rglob("*") if path != card)
+
+
 @functools.lru_cache(maxsize=64)
 def _digest_of_files(folder: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
     return folder_digest(folder)
 
 
+def is_onnx_export(folder: Path | str) -> bool:
+    """Whether ``folder`` is an ONNX export: it holds :data:`ONNX_MODEL_FILE` and no PyTorch
+    weights (a Hugging Face folder that also ships ONNX files loads as PyTorch)."""
+    folder = Path(folder)
+    weights = [*folder.glob("*.safetensors"), *folder.glob("pytorch_model*.bin")]
+    return (folder / ONNX_MODEL_FILE).is_file() and not weights
+
+
+def onnx_export_folder(model_file: Path | str) -> Path:
+    """The export folder of an ONNX model file: the folder :data:`ONNX_MODEL_FILE` is relative
+    to when the file sits there, else the file's own folder."""
+    model_file = Path(model_file)
+    depth = len(Path(ONNX_MODEL_FILE).parts)
+    if model_file.parts[-depth:] == Path(ONNX_MODEL_FILE).parts:
+        return model_file.parents[depth - 1]
+    return model_file.parent
+
+
 def check_model_folder(folder: Path | str, marker: str = "config.json") -> Path:
     """Return ``folder`` if it holds ``marker`` (``config.json`` for a Hugging Face folder,
-    ``model.onnx`` for an ONNX export); else raise FileNotFoundError naming it."""
+    :data:`ONNX_MODEL_FILE` for an ONNX export); else raise FileNotFoundError naming it."""
     folder = Path(folder)
     if not (folder / marker).is_file():
         raise FileNotFoundError(f"{folder}: not a finished model folder (no {marker})")

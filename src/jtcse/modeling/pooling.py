@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the pooling names load without torch
+    import torch
 
 POOLINGS = ("cls", "pooler", "mean")
 

@@ -14,7 +14,7 @@ from jtcse.training.validation import (
     require_real,
 )
 
-AUGMENTATIONS = ("word_deletion", "word_repetition")
+AUGMENTATIONS = ("word_deletion", "word_repetition", "round_trip")
 SELECTIONS = ("decoupled", "coupled")
 
 
@@ -27,7 +27,8 @@ class TowerSettings:
         corpus_shard: train on sentences ``corpus[shard::num_shards]`` (None: the whole corpus).
         num_shards: number of disjoint corpus shards.
         max_sentences: then keep the first this many sentences of the shard (None: all).
-        augmentation: ``word_deletion``, ``word_repetition`` or None (dropout views only).
+        augmentation: ``word_deletion``, ``word_repetition``, ``round_trip`` (the tower's
+            round-trip file, :mod:`jtcse.translation`) or None (dropout views only).
         augmentation_probability: per-word probability of the augmentation.
         max_length: truncation length in tokens.
         temperature: InfoNCE temperature tau.

@@ -12,7 +12,9 @@ Towers differ by seed, learning rate, dropout, corpus shard and augmentation
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +56,7 @@ def train_tower(
     work_dir: Path,
     name: str = "tower",
     resume: bool = True,
+    round_trip_views: Mapping[str, str] | None = None,
 ) -> tuple[Path, TrainingResult]:
     """Train one tower with unsupervised SimCSE; return its best folder and the run summary.
 
@@ -64,12 +67,16 @@ def train_tower(
         settings: tower-specific knobs; config: optimisation settings.
         work_dir: holds ``checkpoints/`` (resumable state) and ``best/`` (best model folder).
         name: label for progress bars and MLflow metric names.
+        round_trip_views: sentence -> its round trip, the second view of a sentence with
+            ``settings.augmentation == "round_trip"`` (a sentence without one: dropout only).
 
     Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
     """
     distributed.init_from_environment()  # before loading: selects this process's GPU
     model, tokenizer = load_model_and_tokenizer(base_model, **dropout_overrides(settings.dropout))
-    augment = make_augmentation(settings.augmentation, settings.augmentation_probability)
+    augment = make_augmentation(
+        settings.augmentation, settings.augmentation_probability, round_trip_views
+    )
     collate = (
         sentence_collator(tokenizer, settings.max_length, views=2)
         if augment is None
@@ -87,6 +94,15 @@ def train_tower(
         write_best=lambda folder: write_model_folder(folder, model, tokenizer),
         name=name,
         resume=resume,
-        fingerprint={"base_model": str(base_model), "settings": settings.__dict__},
+        fingerprint={
+            "base_model": str(base_model),
+            "settings": settings.__dict__,
+            **({} if round_trip_views is None else {"round_trip": _digest(round_trip_views)}),
+        },
     )
     return best, result
+
+
+def _digest(views: Mapping[str, str]) -> str:
+    """sha256 of the round-trip views (what a resumed run must have trained on)."""
+    return hashlib.sha256(json.dumps(sorted(views.items())).encode()).hexdigest()

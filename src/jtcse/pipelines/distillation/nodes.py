@@ -12,6 +12,7 @@ from jtcse.parameters import (
     distillation_run_settings,
     distributed_settings,
     teacher_bf16,
+    uc_teacher,
 )
 from jtcse.training.config import training_curve
 
@@ -19,25 +20,36 @@ from jtcse.training.config import training_curve
 def compute_teacher_embeddings(
     jtcse_tower_1: str, jtcse_tower_2: str, training_corpus: str, stage_params: dict[str, Any]
 ) -> np.ndarray:
-    """Encode the training sentences once with the frozen JTCSE ensemble.
+    """Encode the training sentences once with the frozen JTCSE ensemble (or, with
+    ``teacher_uc``, the UC ensemble of the pair and an external encoder: UC-D).
 
     Args:
         jtcse_tower_1, jtcse_tower_2: the jointly trained tower folders (the teacher).
         training_corpus: one sentence per line; the first ``settings.max_sentences`` are used.
-        stage_params: ``settings`` (:class:`DistillationSettings`) and ``teacher_bf16``.
+        stage_params: ``settings`` (:class:`DistillationSettings`), ``teacher_bf16`` and
+            ``teacher_uc`` (:class:`jtcse.modeling.uc_ensemble.UcEnsemble` fields, or null).
 
     Returns:
-        Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence, truncated
-        at the student's ``settings.max_length`` tokens.
+        Float32 ``[sentences, hidden]``: t(x) = h1_CLS(x) + h2_CLS(x) per sentence, or
+        e_UC(x) = (1 - w) t(x) + w h_ext(x), each model truncated at the student's
+        ``settings.max_length`` tokens.
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
+    from jtcse.encoding import Encoder
     from jtcse.training.distillation import teacher_embeddings
 
     _, settings = distillation_run_settings(stage_params)
     bf16 = teacher_bf16(stage_params)
     sentences = training_corpus.splitlines()[: settings.max_sentences]
     towers = [jtcse_tower_1, jtcse_tower_2]
-    return teacher_embeddings(towers, sentences, settings.max_length, bf16=bf16)
+    teacher = teacher_embeddings(towers, sentences, settings.max_length, bf16=bf16)
+    uc = uc_teacher(stage_params)
+    if uc is None:
+        return teacher
+    external = Encoder.load(
+        uc.external_model, uc.external_pooling, bf16, max_length=settings.max_length
+    ).encode(sentences)
+    return uc.mix(teacher, external)
 
 
 def train_student_node(

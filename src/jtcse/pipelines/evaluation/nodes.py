@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from jtcse.evaluation.sts import StsResult, format_table
+from jtcse.modeling.uc_ensemble import weighted_spec_formula
 from jtcse.tracking import log_metrics
 
 # The catalog's model folders by the chain stage that trains them; an encoder spec is scored by
@@ -17,6 +18,7 @@ FAMILIES = {
     "towers": ("tower_1", "tower_2"),
     "joint": ("tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2"),
     "student": ("student", "student_onnx", "student_onnx_int8"),
+    "uc_student": ("student_uc",),
 }
 
 
@@ -65,7 +67,8 @@ def evaluate_family(
 def write_sts_table(
     evaluation_params: dict[str, Any], **family_results: dict[str, StsResult]
 ) -> tuple[dict[str, dict[str, float | None]], str]:
-    """Every encoder's scores in the order of ``evaluation.encoders``: JSON and Markdown.
+    """Every encoder's scores in the order of ``evaluation.encoders``: JSON and Markdown (the
+    table, then the formula of each weighted row, such as the UC ensemble's).
 
     Raises ValueError naming an encoder that no family scored (its models mix the catalog
     folders of two families).
@@ -82,7 +85,13 @@ def write_sts_table(
             "stages (towers, joint, student); an encoder may name the folders of one only"
         )
     ordered = {name: scored[name] for name in evaluation_params["encoders"]}
-    return results_as_records(ordered), format_table(ordered) + "\n"
+    notes = [
+        f"- `{name}` = {formula}"
+        for name, spec in evaluation_params["encoders"].items()
+        if (formula := weighted_spec_formula(spec)) is not None
+    ]
+    text = format_table(ordered) + "\n" + "".join(f"\n{note}" for note in notes)
+    return results_as_records(ordered), text + ("\n" if notes else "")
 
 
 def _served_by(models: list[str], folders: set[str]) -> bool:

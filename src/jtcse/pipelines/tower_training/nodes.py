@@ -17,6 +17,7 @@ def train_tower_node(
     work_dir: Path,
     stage_params: dict[str, Any],
     tower_name: str,
+    round_trip: str = "",
 ) -> tuple[str, pd.DataFrame]:
     """Train the tower ``tower_name`` of ``tower_training.towers``.
 
@@ -28,6 +29,8 @@ def train_tower_node(
             ``towers.<name>.training`` / ``.settings`` overrides, and ``distributed``
             (:class:`jtcse.training.settings.DistributedSettings`: processes sharing each batch).
         tower_name: which entry of ``towers`` to train.
+        round_trip: the tower's ``sentence<TAB>round_trip`` file (``round_trip_translation``),
+            its second view with ``settings.augmentation: round_trip``.
 
     Returns:
         The folder of the best tower on STS-B dev (copied to the catalog by its dataset) and
@@ -36,8 +39,18 @@ def train_tower_node(
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.training.launcher import launch
     from jtcse.training.towers import train_tower
+    from jtcse.translation.views import read_round_trip_views
 
     config, settings = tower_run_settings(stage_params, tower_name)
+    views = None
+    if settings.augmentation == "round_trip":
+        views = read_round_trip_views(round_trip, f"{tower_name}_round_trip")
+        if not views:
+            raise ValueError(
+                f"tower_training.towers.{tower_name}.settings.augmentation: round_trip needs "
+                "the round-trip file of round_trip_translation (enabled: true); it is empty "
+                "or missing"
+            )
     processes = distributed_settings(stage_params, "tower_training")
     best, result = launch(
         processes,
@@ -49,5 +62,6 @@ def train_tower_node(
         config,
         work_dir,
         name=tower_name,
+        round_trip_views=views,
     )
     return str(best), training_curve(result)

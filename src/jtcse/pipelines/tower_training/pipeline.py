@@ -13,7 +13,14 @@ def tower_run() -> Pipeline:
         [
             node(
                 train_tower_node,
-                ["training_corpus", "sts_pairs", "work", "params:tower_training", "run_name"],
+                [
+                    "training_corpus",
+                    "sts_pairs",
+                    "work",
+                    "params:tower_training",
+                    "run_name",
+                    "round_trip",
+                ],
                 ["model", "training_curve"],
                 name="train",
             )
@@ -22,7 +29,8 @@ def tower_run() -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """``training_corpus`` + ``sts_pairs`` -> ``tower_1`` and ``tower_2`` model folders; the
+    """``training_corpus`` + ``sts_pairs`` (+ each tower's round-trip file) -> ``tower_1`` and
+    ``tower_2`` model folders; the
     node of tower ``t`` is ``t.train`` and only ``t.run_name`` stays inside its namespace."""
     return sum(
         (
@@ -33,6 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "training_corpus": "training_corpus",
                     "sts_pairs": "sts_pairs",
                     "work": f"{tower}_work",
+                    "round_trip": f"{tower}_round_trip",
                 },
                 parameters={"params:tower_training"},
                 outputs={"model": tower, "training_curve": f"{tower}_training_curve"},
