@@ -28,18 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from jtcse.atomic import atomic_path, write_json_atomic
 from jtcse.data.mteb_layout import local_subsets
-from jtcse.encoding import CoupledTwinEncoder, Encoder, load_member
+from jtcse.encoding import BaseEncoder, CoupledTwinEncoder, Encoder, TokenizedEncoder, load_member
 from jtcse.evaluation.suite import EncoderSpec
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from jtcse.encoding.base import BaseEncoder
     from jtcse.encoding.cache import EmbeddingCache
 
 # mteb task type -> the report's category (a SentEval transfer task joins as "transfer")
@@ -122,6 +122,9 @@ def load_tasks(
                 "cache_dir": str(hf_cache),
             }
             task.metadata = task.metadata.model_copy(update={"dataset": dataset})
+            # loaded now: mteb unloads only the data it loaded itself, and unloading restores
+            # the registered metadata (the Hub path) for the next encoder
+            task.load_data()
         tasks.append((spec, task))
     return tasks
 
@@ -130,27 +133,60 @@ def _benchmark_names(mteb: ModuleType) -> set[str]:
     return {benchmark.name for benchmark in mteb.get_benchmarks()}
 
 
-def load_spec_encoder(spec: EncoderSpec) -> tuple[BaseEncoder, dict[str, Any], str]:
-    """The encoder of one spec, what determines its numbers (for the revision) and its
-    framework: coupled towers, or the sum of its members (model folders, Hub ids, ONNX)."""
-    if spec.coupled:
-        encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
-        members = [encoder]
-    else:
-        members = [load_member(model, spec.pooling, spec.bf16) for model in spec.models]
-        encoder = Encoder(members)
-    identity = {
-        "members": [
-            member.cache_identities() or str(model)
-            for member, model in zip(members, spec.models, strict=False)
-        ],
-        "pooling": spec.pooling,
-        "coupled": spec.coupled,
-    }
-    framework = (
-        "ONNX" if any(type(member).__name__ == "OnnxEncoder" for member in members) else "PyTorch"
-    )
-    return encoder, identity, framework
+class PoolingView(BaseEncoder):
+    """One pooling of a model loaded with several (:meth:`TokenizedEncoder.embed_outputs`):
+    each pooling is cached on its own, so the encoder of another pooling of the same model
+    reads from the cache what this one's forward pass computed."""
+
+    def __init__(self, member: TokenizedEncoder, index: int) -> None:
+        self.member = member
+        self.index = index
+        self.max_length = member.max_length
+
+    @property
+    def dimension(self) -> int:
+        return self.member.dimension
+
+    def embed(
+        self, sentences: list[str], batch_size: int, show_progress: bool, cache: Any
+    ) -> np.ndarray:
+        return self.member.embed_outputs(sentences, batch_size, show_progress, cache)[self.index]
+
+    def cache_identity(self) -> dict[str, Any] | str:
+        """What determines this pooling's numbers (the folder digest, ...; a Hub id: its name)."""
+        identities = self.member.cache_identities()
+        return identities[self.index] if identities else repr(self.member)
+
+
+def load_spec_encoders(
+    specs: Mapping[str, EncoderSpec],
+) -> dict[str, tuple[BaseEncoder, dict[str, Any], str]]:
+    """Per spec: its encoder, what determines its numbers (for the mteb revision) and its
+    framework. Coupled towers are loaded as such; the other specs sum :class:`PoolingView`
+    members, each (model, bf16) loaded once with every pooling that any spec needs of it."""
+    poolings: dict[tuple[str, bool], list[str]] = {}
+    for spec in specs.values():
+        for model in () if spec.coupled else spec.models:
+            wanted = poolings.setdefault((model, spec.bf16), [])
+            wanted += [] if spec.pooling in wanted else [spec.pooling]
+    members = {key: load_member(key[0], names, key[1]) for key, names in poolings.items()}
+    encoders = {}
+    for name, spec in specs.items():
+        if spec.coupled:
+            encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
+            identity, onnx = {"coupled": encoder.cache_identities() or list(spec.models)}, False
+        else:
+            views = [
+                PoolingView(
+                    members[model, spec.bf16], poolings[model, spec.bf16].index(spec.pooling)
+                )
+                for model in spec.models
+            ]
+            encoder = Encoder(views)
+            identity = {"members": [view.cache_identity() for view in views]}
+            onnx = any(type(view.member).__name__ == "OnnxEncoder" for view in views)
+        encoders[name] = (encoder, identity, "ONNX" if onnx else "PyTorch")
+    return encoders
 
 
 def evaluate_zero_shot(
@@ -171,20 +207,19 @@ def evaluate_zero_shot(
     from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
 
     mteb = import_mteb()
+    specs = {
+        name: EncoderSpec.from_parameters(
+            name, {k: v for k, v in spec.items() if k != "normalize"}, bf16, model_folders or {}
+        )
+        for name, spec in encoders.items()
+    }
     rows = []
     with tempfile.TemporaryDirectory(prefix="jtcse-hf-datasets-") as hf_cache:
         loaded = load_tasks(tasks, local_folders, Path(hf_cache))
-        for name, parameters in encoders.items():
-            normalize = bool(parameters.get("normalize", False))
-            model_parameters = {
-                key: value for key, value in parameters.items() if key != "normalize"
-            }
-            spec = EncoderSpec.from_parameters(name, model_parameters, bf16, model_folders or {})
-            encoder, identity, framework = load_spec_encoder(spec)
-            identity["normalize"] = normalize
-            max_length = getattr(encoder, "max_length", None) or getattr(
-                encoder.members[0], "max_length", None
-            )
+        for name, (encoder, identity, framework) in load_spec_encoders(specs).items():
+            normalize = bool(encoders[name].get("normalize", False))
+            identity |= {"pooling": specs[name].pooling, "normalize": normalize}
+            max_length = getattr(encoder, "max_length", None) or encoder.members[0].max_length
             meta = model_meta(
                 name, revision_digest(identity), encoder.dimension, max_length, framework
             )
