@@ -7,10 +7,10 @@ Converts the local task copies (``jtcse.data.mteb_layout``) and runs every task 
 process: the first encoder of a model encodes every sentence (a cold run); a later encoder of
 another pooling of the same model and precision reads the rows of that forward pass from the
 cache. ``--bf16`` runs every chosen encoder in bfloat16 (overriding a spec's ``bf16: false``).
-Printed and written to ``benchmarks/results/zero_shot_suite.json``: per encoder and task
-mteb's main score and its evaluation seconds (mteb's ``evaluation_time``: data loading,
-encoding, classifier fits), the conversion seconds, the total wall seconds (model loads
-included) and the target (the whole suite for one encoder in at most 300 s).
+Printed and written to ``benchmarks/results/zero_shot_suite.json`` (``--output``): per
+encoder and task mteb's main score and its evaluation seconds (mteb's ``evaluation_time``:
+encoding and classifier fits), the conversion seconds, the total wall seconds (model loads
+and task loading included) and the target (the whole suite for one encoder in at most 300 s).
 
 Run from the project root (tens of minutes on 2 shared CPU cores)::
 
@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--encoder", action="append", help="a name of zero_shot.encoders")
     parser.add_argument("--task", action="append", help="only these tasks (default: all)")
     parser.add_argument("--bf16", action="store_true", help="every encoder in bfloat16")
+    parser.add_argument(
+        "--output", default="zero_shot_suite.json", help="file name under benchmarks/results"
+    )
     arguments = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -92,7 +95,7 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "note": "measured on a machine whose 2 cores were shared with other jobs",
     }
-    path = RESULTS_DIR / "zero_shot_suite.json"
+    path = RESULTS_DIR / arguments.output
     write_json_atomic(path, result)
     print(f"wrote {path}")
 
