@@ -16,9 +16,8 @@ from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.sts import pair_cosines
 from jtcse.evaluation.zero_shot import TaskSpec, evaluate_zero_shot, import_mteb, parse_tasks
+from tests.mteb_fixture import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
 from tests.tiny_bert import TINY_CORPUS
-
-SCORES = [4.0, 0.5, 1.0, 3.5, 2.0, 0.0, 3.0, 1.5, 2.5, 4.0, 0.25, 1.75]
 
 
 @pytest.fixture
@@ -37,15 +36,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 @pytest.fixture
 def biosses_folder(tmp_path: Path) -> dict[str, str]:
-    """A BIOSSES-format local copy: 12 pairs of the tiny corpus, one score a line."""
-    folder = tmp_path / "data_root" / "mteb_style" / "biosses"
-    folder.mkdir(parents=True)
-    pairs = [(TINY_CORPUS[i], TINY_CORPUS[(i * 5 + 1) % 12]) for i in range(12)]
-    lines = [sentence for pair in pairs for sentence in pair]
-    (folder / "biosses_sentence_pairs_test_derived_from_github.txt").write_text(
-        "\n".join(lines) + "\n"
-    )
-    (folder / "annotation_scores_from_github.txt").write_text("\n".join(map(str, SCORES)))
+    """The tiny BIOSSES-format copy, converted to its Hub layout."""
+    write_biosses_copy(tmp_path / "data_root")
     return write_task_folders(tmp_path / "data_root", tmp_path / "tasks", ["BIOSSES"])
 
 
@@ -77,14 +69,15 @@ def test_an_mteb_task_runs_offline_with_our_adapter(
     # cosine_spearman, comes from sklearn's float32 cosine distances, which the nearly equal
     # cosines of a random tiny model round into other ranks.)
     mteb = import_mteb()
-    second = [TINY_CORPUS[(i * 5 + 1) % 12] for i in range(12)]
     for name, spec in encoders.items():
         [path] = output.glob(f"results/jtcse__{name}/*/BIOSSES.json")
         assert (path.parent / "model_meta.json").is_file()
         [scores] = mteb.TaskResult.from_disk(path).scores["test"]
         encoder = Encoder.load(spec["models"], spec.get("pooling", "cls"))
-        cosines = pair_cosines(encoder.encode(TINY_CORPUS), encoder.encode(second))
-        assert scores["spearman"] == pytest.approx(spearmanr(cosines, SCORES).statistic, abs=1e-6)
+        cosines = pair_cosines(encoder.encode(TINY_CORPUS), encoder.encode(BIOSSES_SECOND))
+        assert scores["spearman"] == pytest.approx(
+            spearmanr(cosines, BIOSSES_SCORES).statistic, abs=1e-6
+        )
         row = table.loc[table["encoder"] == name]
         assert row["score"].item() == pytest.approx(scores["main_score"], abs=1e-6)
 

@@ -46,6 +46,24 @@ if TYPE_CHECKING:
 CATEGORIES = {"Classification": "classification", "STS": "sts", "BitextMining": "bitext_mining"}
 TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds"]
 SPLIT = "test"
+# The offline suite: the tasks with a local copy, as ``conf/base/parameters_zero_shot.yml``
+# lists them (the CLI's default; a test keeps the two equal).
+DEFAULT_TASKS: tuple[str | dict[str, Any], ...] = (
+    "Banking77Classification",
+    {"name": "AmazonCounterfactualClassification", "subsets": ["en", "en-ext"], "per_subset": True},
+    "EmotionClassification",
+    "TweetSentimentExtractionClassification",
+    {"name": "STS17", "subsets": ["en-en"]},
+    "BIOSSES",
+    "STS12",
+    "STS13",
+    "STS14",
+    "STS15",
+    "STS16",
+    "STSBenchmark",
+    "SICK-R",
+    "Tatoeba",
+)
 
 
 def import_mteb() -> ModuleType:
