@@ -34,7 +34,14 @@ from tqdm.auto import tqdm
 
 from jtcse.atomic import atomic_path, write_json_atomic
 from jtcse.data.mteb_layout import local_subsets
-from jtcse.encoding import BaseEncoder, CoupledTwinEncoder, Encoder, TokenizedEncoder, load_member
+from jtcse.encoding import (
+    BaseEncoder,
+    CoupledTwinEncoder,
+    Encoder,
+    PooledModelEncoder,
+    TokenizedEncoder,
+    load_member,
+)
 from jtcse.evaluation.suite import EncoderSpec
 
 if TYPE_CHECKING:
@@ -170,10 +177,11 @@ class PoolingView(BaseEncoder):
     ) -> np.ndarray:
         return self.member.embed_outputs(sentences, batch_size, show_progress, cache)[self.index]
 
-    def cache_identity(self) -> dict[str, Any] | str:
-        """What determines this pooling's numbers (the folder digest, ...; a Hub id: its name)."""
+    def cache_identity(self) -> dict[str, Any] | None:
+        """What determines this pooling's numbers (folder digest, precision, ...); None for a
+        model that is not a local folder (a Hub id)."""
         identities = self.member.cache_identities()
-        return identities[self.index] if identities else repr(self.member)
+        return identities[self.index] if identities else None
 
 
 def load_spec_encoders(
@@ -201,8 +209,13 @@ def load_spec_encoders(
                 for model in spec.models
             ]
             encoder = Encoder(views)
-            identity = {"members": [view.cache_identity() for view in views]}
-            onnx = any(type(view.member).__name__ == "OnnxEncoder" for view in views)
+            identity = {
+                "members": [
+                    view.cache_identity() or model
+                    for view, model in zip(views, spec.models, strict=True)
+                ]
+            }
+            onnx = not all(isinstance(view.member, PooledModelEncoder) for view in views)
         encoders[name] = (encoder, identity, "ONNX" if onnx else "PyTorch")
     return encoders
 
