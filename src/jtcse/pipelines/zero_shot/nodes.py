@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ from jtcse.tracking import log_metrics
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+logger = logging.getLogger(__name__)
 
 
 def convert_mteb_tasks(zero_shot_params: dict[str, Any], output_folder: Path) -> dict[str, str]:
@@ -117,6 +120,11 @@ def report_zero_shot(
     champion = options["champion"]
     encoders = list(pd.unique(zero_shot_results["encoder"]))
     if champion not in encoders:  # e.g. a run restricted to the base model: compare the first
+        logger.warning(
+            "zero_shot.report.champion %r was not evaluated; comparing %r instead",
+            champion,
+            encoders[0],
+        )
         champion = encoders[0]
     baselines = options.get("baselines") or [name for name in encoders if name != champion]
     baselines = [name for name in baselines if name in encoders and name != champion]
