@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from jtcse.paths import data_root
 from jtcse.pipelines.evaluation.nodes import served_by
 from jtcse.tracking import log_metrics
 
@@ -21,7 +22,8 @@ def convert_mteb_tasks(zero_shot_params: dict[str, Any], output_folder: Path) ->
     """Convert the local copy of every listed task that has one into its Hub layout.
 
     Args:
-        zero_shot_params: ``data_root`` (the data root) and ``tasks`` (see ``evaluate_family``).
+        zero_shot_params: ``data_root`` (null: :func:`jtcse.paths.data_root`) and ``tasks``
+            (see ``evaluate_family``).
         output_folder: where the task folders go (``<output_folder>/<Task>``).
 
     Returns:
@@ -32,7 +34,8 @@ def convert_mteb_tasks(zero_shot_params: dict[str, Any], output_folder: Path) ->
     from jtcse.evaluation.zero_shot import parse_tasks
 
     local = [spec.name for spec in parse_tasks(zero_shot_params["tasks"]) if spec.name in READERS]
-    return write_task_folders(Path(zero_shot_params["data_root"]), output_folder, local)
+    root = zero_shot_params.get("data_root") or data_root()
+    return write_task_folders(Path(root), output_folder, local)
 
 
 def evaluate_family(
