@@ -81,7 +81,10 @@ def main() -> None:
     rows = table.to_dict("records")
     for row in rows:
         print(f"{row['encoder']:<12} {row['task']:<48} {row['score']:.4f} {row['seconds']:8.1f} s")
-    seconds = table.groupby("encoder", sort=False)["seconds"].sum().to_dict()
+    # a per-subset task's rows ("Name (subset)") each carry the whole task's seconds: once
+    tasks_run = table.assign(run=table["task"].str.replace(r" \(.*\)$", "", regex=True))
+    tasks_run = tasks_run.drop_duplicates(["encoder", "run"])
+    seconds = tasks_run.groupby("encoder", sort=False)["seconds"].sum().to_dict()
     print(f"conversion {converted:.1f} s, total {total:.1f} s, tasks per encoder {seconds}")
     result = {
         "encoders": encoders,

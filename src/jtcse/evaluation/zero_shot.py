@@ -282,7 +282,8 @@ def write_task_result(output: Path, meta: Any, result: Any) -> Path:
 
 def table_rows(encoder: str, spec: TaskSpec, task: Any, result: Any) -> list[dict[str, Any]]:
     """The table rows of one task result: the main score on ``test`` averaged over its
-    subsets, or one row per subset (``name (subset)``) for a ``per_subset`` spec."""
+    subsets, or one row per subset (``name (subset)``) for a ``per_subset`` spec; ``seconds``
+    is the whole task's evaluation time (repeated on each subset's row)."""
     metadata = task.metadata
     common = {
         "encoder": encoder,
