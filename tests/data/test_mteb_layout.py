@@ -94,8 +94,10 @@ def test_conversion_reproduces_the_shipped_statistics(
 
 
 @needs_data
-def test_local_subsets_are_the_ones_the_task_evaluates(converted: dict[str, str]) -> None:
-    loaded = load_tasks([TaskSpec(name) for name in READERS], converted, Path("unused"))
+def test_local_subsets_are_the_ones_the_task_evaluates(
+    converted: dict[str, str], tmp_path: Path
+) -> None:
+    loaded = load_tasks([TaskSpec(name) for name in READERS], converted, tmp_path)
     tasks = {spec.name: task for spec, task in loaded}
     assert sorted(tasks["AmazonCounterfactualClassification"].hf_subsets) == ["en", "en-ext"]
     assert tasks["STS17"].hf_subsets == ["en-en"]
