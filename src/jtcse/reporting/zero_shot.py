@@ -94,23 +94,22 @@ def plot_heat_map(table: pd.DataFrame) -> Figure:
     """Tasks (rows, grouped by category) x encoders (columns), each cell the main score x 100
     written in it and coloured by it (viridis)."""
     matrix = score_matrix(table)
+    labels = max(len(str(name)) for name in matrix.index)  # room for the task names (inches)
     figure = Figure(
-        figsize=(1.6 + 1.1 * matrix.shape[1], 1.2 + 0.35 * matrix.shape[0]), layout="constrained"
+        figsize=(2.5 + 0.07 * labels + 1.1 * matrix.shape[1], 1.8 + 0.35 * matrix.shape[0]),
+        layout="constrained",
     )
     axes = figure.subplots()
-    image = axes.imshow(matrix.to_numpy() * 100, aspect="auto", cmap="viridis")
+    values = matrix.to_numpy() * 100
+    image = axes.imshow(values, aspect="auto", cmap="viridis")
     axes.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=45, ha="right")
     axes.set_yticks(range(matrix.shape[0]), matrix.index)
-    for (row, column), value in np.ndenumerate(matrix.to_numpy()):
-        if not np.isnan(value):
+    middle = np.nanmean([np.nanmin(values), np.nanmax(values)])
+    for (row, column), value in np.ndenumerate(values):
+        if not np.isnan(value):  # dark text on the light (high) end of viridis
+            colour = "black" if value > middle else "white"
             axes.text(
-                column,
-                row,
-                f"{100 * value:.1f}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white",
+                column, row, f"{value:.1f}", ha="center", va="center", fontsize=7, color=colour
             )
     figure.colorbar(image, ax=axes, label="mteb main score × 100")
     axes.set_title("Zero-shot (MTEB) main score per task and encoder")
