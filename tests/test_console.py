@@ -210,3 +210,39 @@ def test_cli_accepts_an_onnx_export_and_refuses_a_non_onnx_file(tiny_bert_path, 
     garbage.write_bytes(b"not a model")
     assert main(["similarity", "--model", str(garbage), *pair]) == 2
     assert "not an ONNX model" in capsys.readouterr().err
+
+
+def test_zero_shot_prints_mteb_main_scores_and_writes_its_results(
+    tiny_bert_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from tests.mteb_fixture import write_biosses_copy
+
+    write_biosses_copy(tmp_path / "root")
+    output = tmp_path / "out"
+    argv = ["zero-shot", "--model", str(tiny_bert_path), "--pooling", "mean", "--tasks", "BIOSSES"]
+    code = main([*argv, "--data", str(tmp_path / "root"), "--output", str(output)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    [line] = [line for line in printed.splitlines() if line.startswith("BIOSSES")]
+    _, metric, score = line.split()
+    assert metric == "cosine_spearman" and -1.0 <= float(score) <= 1.0
+    table = (output / "zero_shot_results.csv").read_text().splitlines()
+    assert table[0] == "encoder,task,category,metric,score,seconds"
+    assert table[1].startswith(f"{tiny_bert_path.name}_mean,BIOSSES,sts,cosine_spearman,")
+    [result] = output.glob("results/*/*/BIOSSES.json")
+    assert json.loads(result.read_text())["task_name"] == "BIOSSES"
+
+
+def test_zero_shot_names_an_unknown_task(tiny_bert_path: Path, tmp_path: Path, capsys) -> None:
+    argv = ["zero-shot", "--model", str(tiny_bert_path), "--tasks", "NoSuchTask"]
+    assert main([*argv, "--data", str(tmp_path)]) == 2
+    assert "'NoSuchTask' is no registered mteb task or benchmark" in capsys.readouterr().err
+
+
+def test_zero_shot_default_tasks_are_the_pipelines() -> None:
+    import yaml
+
+    from jtcse.evaluation.zero_shot import DEFAULT_TASKS
+
+    parameters = Path(__file__).resolve().parents[1] / "conf/base/parameters_zero_shot.yml"
+    assert yaml.safe_load(parameters.read_text())["zero_shot"]["tasks"] == list(DEFAULT_TASKS)

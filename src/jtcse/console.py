@@ -6,6 +6,8 @@
                  [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
     jtcse push --model PATH --repo-id USER/NAME [--private] [--dry-run]
+    jtcse zero-shot --model PATH [--model PATH ...] [--pooling cls|mean|pooler] [--tasks NAME ...]
+                    [--output DIR] [--data DIR] [--normalize] [--bf16] [--batch-size N]
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
 twin-tower ensemble; ``--weights`` gives one weight per model and ``--pooling`` one pooling for
@@ -17,6 +19,10 @@ SICKRelatedness and avg.
 a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
 the cosine of two sentences. ``push`` uploads a model folder with its model card to the
 Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
+``zero-shot`` runs mteb's tasks (default: the offline suite of
+the ``zero_shot`` pipeline, from the local copies under the data root; any other registered
+task or benchmark from the Hub) and prints each task's main score as mteb reports it (0-1);
+with ``--output`` it writes mteb's result files and ``zero_shot_results.csv`` there.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jtcse.paths import senteval_root
+from jtcse.paths import data_root, senteval_root
 
 
 def _load(args: argparse.Namespace):
@@ -118,6 +124,35 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zero_shot(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from jtcse.atomic import write_text_atomic
+    from jtcse.data.mteb_layout import READERS, write_task_folders
+    from jtcse.evaluation.zero_shot import DEFAULT_TASKS, evaluate_zero_shot, parse_tasks
+
+    tasks = parse_tasks(args.tasks or DEFAULT_TASKS)
+    name = "+".join(Path(str(model)).name for model in args.model) + f"_{args.pooling}"
+    spec = {"models": args.model, "pooling": args.pooling, "bf16": args.bf16}
+    with tempfile.TemporaryDirectory(prefix="jtcse-zero-shot-") as work:
+        local = [task.name for task in tasks if task.name in READERS]
+        folders = write_task_folders(args.data, Path(work) / "tasks", local)
+        output = args.output or Path(work) / "mteb"
+        table = evaluate_zero_shot(
+            {name: spec | {"normalize": args.normalize}},
+            tasks,
+            folders,
+            output,
+            batch_size=args.batch_size,
+        )
+    for row in table.itertuples():
+        print(f"{row.task:<48} {row.metric:<16} {row.score:.4f}")
+    if args.output:
+        write_text_atomic(args.output / "zero_shot_results.csv", table.to_csv(index=False))
+        print(f"wrote mteb's result files and zero_shot_results.csv under {args.output}")
+    return 0
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -185,6 +220,25 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     push.set_defaults(handler=_push)
+    zero_shot = commands.add_parser("zero-shot", help="mteb tasks, offline from local copies")
+    _add_model_arguments(zero_shot)
+    zero_shot.add_argument(
+        "--tasks", nargs="+", help="mteb task or benchmark names (default: the offline suite)"
+    )
+    zero_shot.add_argument("--output", type=Path, help="write mteb's result files here")
+    zero_shot.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data root holding mteb_style/, senteval/, sts_original/ (default: "
+        "$JTCSE_DATA_ROOT, defaulting to ../shared/data)",
+    )
+    zero_shot.add_argument(
+        "--normalize",
+        action="store_true",
+        help="unit-length embeddings (as sentence-transformers' Normalize)",
+    )
+    zero_shot.set_defaults(handler=_zero_shot)
     return parser
 
 
@@ -192,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jtcse`` console script."""
     args = build_parser().parse_args(argv)
     if getattr(args, "data", "unset") is None:
-        args.data = senteval_root()
+        args.data = data_root() if args.command == "zero-shot" else senteval_root()
     try:
         return args.handler(args)
     except (OSError, ValueError) as error:  # OSError: missing files, Hub not reachable

@@ -32,6 +32,7 @@ from jtcse.pipelines.onnx_export import pipeline as onnx_export
 from jtcse.pipelines.reporting import pipeline as reporting
 from jtcse.pipelines.tower_training import pipeline as tower_training
 from jtcse.pipelines.uc_distillation import pipeline as uc_distillation
+from jtcse.pipelines.zero_shot import pipeline as zero_shot
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS
 
@@ -184,16 +185,37 @@ def test_distillation_export_evaluation_and_reporting(
     again = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
     assert again["sts_results"] == results["sts_results"]
 
+    # zero-shot (mteb) on the SentEval fixture's STS12 and SICK-R, every encoder of conf/test
+    data_root = tmp_path / "data_root"
+    write_senteval_fixture(data_root / "senteval")
+    zero_shot_params = common["params:zero_shot"] | {"data_root": str(data_root)}
+    zero_shot_inputs = {
+        "mteb_task_root": tmp_path / "mteb_tasks",
+        "mteb_results_folder": tmp_path / "mteb",
+        "params:zero_shot": zero_shot_params,
+    }
+    zero_shot_outputs = run_in_memory(
+        zero_shot.create_pipeline(), {**folders, **cache, **common, **zero_shot_inputs}
+    )
+    encoder_names = {path.name for path in (tmp_path / "mteb" / "results").iterdir()}
+    assert encoder_names == {f"jtcse__{name}" for name in zero_shot_params["encoders"]}
+    section = zero_shot_outputs["zero_shot_markdown"]
+    assert "| STS12 | sts | cosine_spearman |" in section and "| SICK-R | sts |" in section
+    assert [row["baseline"] for row in zero_shot_outputs["zero_shot_win_tie_loss"]] == [
+        name for name in zero_shot_params["encoders"] if name != "jtcse_decoupled"
+    ]
+
     curves = {
         f"{run}_training_curve": student["student_training_curve"]
         for run in reporting.TRAINING_RUNS
     }
     report = run_in_memory(
         reporting.create_pipeline(),
-        {**results, **curves, **folders, **common},
+        {**results, **curves, **folders, **common, **zero_shot_outputs},
     )
     assert isinstance(report["training_curves_figure"], Figure)
     assert "student" in report["results_report"]
+    assert "## Zero-shot evaluation" in report["results_report"]
 
     copies = {  # the cards go into the folders: copies, not the shared tiny model
         name: str(shutil.copytree(folder, tmp_path / "cards" / name))

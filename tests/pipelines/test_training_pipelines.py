@@ -27,6 +27,7 @@ from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS
 # Every trained Hugging Face folder the evaluation reads (the others are ONNX exports).
 MODELS = tuple(name for name in MODEL_FOLDERS if "onnx" not in name)
 FIGURES = ("cls_attention_mass.png", "sts_bar_chart.png", "training_curves.png")
+REPORT_FIGURES = (*FIGURES, "zero_shot_heat_map.png")  # the notebook shows FIGURES
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "results.ipynb"
 
 
@@ -44,6 +45,7 @@ def test_tower_and_joint_training_then_evaluation(
             "uc_distillation",
             "onnx_export",
             "evaluation",
+            "zero_shot",
             "reporting",
             "model_cards",
         ]
@@ -149,8 +151,8 @@ def test_tower_and_joint_training_then_evaluation(
         assert curve["loss"].notna().any(), name
     report = (reporting / "report.md").read_text()
     assert "| jtcse_coupled |" in report
-    assert sorted(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)) == list(FIGURES)
-    for figure in FIGURES:
+    assert sorted(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)) == list(REPORT_FIGURES)
+    for figure in REPORT_FIGURES:
         assert (reporting / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     mass = json.loads((reporting / "cls_attention_mass.json").read_text())
     assert mass["cross_attention_layers"] == [2]  # conf/test: n = 1 of 2 layers
@@ -164,13 +166,16 @@ def test_tower_and_joint_training_then_evaluation(
     assert len(shares) == 2 * 2 * 2 * 2 and all(0.0 < value < 1.0 for value in shares)
     artefacts = mlflow.MlflowClient().list_artifacts(run["run_id"], "reporting")
     assert {Path(artefact.path).name for artefact in artefacts} == {
-        *FIGURES,
+        *REPORT_FIGURES,
         "cls_attention_mass.json",
         "report.md",
         "corpus_statistics.json",
         "sts_results.json",
         "sts_results.md",
         "onnx_export.json",
+        "zero_shot_results.csv",
+        "zero_shot.md",
+        "zero_shot_win_tie_loss.json",
     }
 
     notebooks = test_project / "notebooks"

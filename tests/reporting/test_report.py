@@ -44,3 +44,11 @@ def test_report_needs_a_link_for_every_figure():
     links = {name: link for name, link in LINKS.items() if name != "training_curves"}
     with pytest.raises(ValueError, match="training_curves"):
         build_report(TABLE, RESULTS, _curves(), ATTENTION, links)
+
+
+def test_the_zero_shot_section_follows_the_sts_table():
+    section = "## Zero-shot evaluation (MTEB, main score × 100)\n\n![heat](zero_shot.png)\n"
+    report = build_report(TABLE, RESULTS, _curves(), ATTENTION, LINKS, section)
+    assert report.index(TABLE.strip()) < report.index(section.strip())
+    assert report.index(section.strip()) < min(report.index(link) for link in LINKS.values())
+    assert "Zero-shot" not in _report()

@@ -18,10 +18,11 @@ def build_report(
     curves: Mapping[str, pd.DataFrame],
     attention_mass: Mapping,
     figure_links: Mapping[str, str],
+    zero_shot_section: str | None = None,
 ) -> str:
-    """Markdown: the STS results table, then the figures of :data:`FIGURES`, each embedded
-    from ``figure_links[name]`` (a link relative to the report) with a short text that says
-    what it shows and the numbers to read from it.
+    """Markdown: the STS results table, the zero-shot section (when given), then the figures
+    of :data:`FIGURES`, each embedded from ``figure_links[name]`` (a link relative to the
+    report) with a short text that says what it shows and the numbers to read from it.
 
     Args:
         results_table: the Markdown table of the evaluation (Spearman × 100).
@@ -29,6 +30,8 @@ def build_report(
         curves: training curves by run name (``step``, loss terms, ``dev_score``).
         attention_mass: the output of ``compare_cls_attention_mass``.
         figure_links: figure name -> relative link of its PNG.
+        zero_shot_section: the zero-shot (MTEB) section, with its own heat map
+            (:func:`jtcse.reporting.zero_shot.markdown_section`).
     """
     missing = [name for name in FIGURES if name not in figure_links]
     if missing:
@@ -39,6 +42,7 @@ def build_report(
         "## STS results (Spearman × 100)\n\n"
         "Seven STS tasks and their mean (avg, STS-7); the STS-B dev column is the split used "
         "for model selection.\n\n" + results_table.strip(),
+        *([zero_shot_section.strip()] if zero_shot_section else []),
         _figure(
             "STS-7 average per encoder",
             figure_links["sts_bar_chart"],

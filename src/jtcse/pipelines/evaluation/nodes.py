@@ -49,7 +49,7 @@ def evaluate_family(
     encoders = {
         name: spec
         for name, spec in evaluation_params["encoders"].items()
-        if _served_by(spec["models"], set(model_folders))
+        if served_by(spec["models"], set(model_folders))
     }
     results = evaluate_encoders(
         sts_pairs,
@@ -94,7 +94,7 @@ def write_sts_table(
     return results_as_records(ordered), text + ("\n" if notes else "")
 
 
-def _served_by(models: list[str], folders: set[str]) -> bool:
+def served_by(models: list[str], folders: set[str]) -> bool:
     """Whether a spec's ``models`` name catalog folders of this node only (or, for the node
     without folders, none at all)."""
     named = {model for model in models if any(model in family for family in FAMILIES.values())}

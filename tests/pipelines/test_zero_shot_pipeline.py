@@ -1,0 +1,52 @@
+"""The ``zero_shot`` pipeline on ``conf/test``: the task conversion and the base family's mteb
+run through Kedro (the trained families need the training chain: the DVC test runs them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from jtcse.pipelines.zero_shot.nodes import report_zero_shot, write_zero_shot_table
+
+
+def test_zero_shot_base_family_runs_mteb_through_kedro(test_project: Path) -> None:
+    bootstrap_project(test_project)
+    with KedroSession.create(project_path=test_project, env="test") as session:
+        outputs = session.run(
+            pipeline_names=["zero_shot"], node_names=["convert_mteb_tasks", "zero_shot_base"]
+        )
+        parameters = session.load_context().params["zero_shot"]
+
+    folders = json.loads((test_project / "data/04_feature/mteb_task_folders.json").read_text())
+    assert sorted(folders) == ["SICK-R", "STS12"]
+    table = outputs["base_zero_shot_table"].load()  # kedro 1.x returns the free outputs as datasets
+    assert sorted(zip(table["encoder"], table["task"], strict=True)) == [
+        ("tiny_cls", "SICK-R"),
+        ("tiny_cls", "STS12"),
+        ("tiny_mean", "SICK-R"),
+        ("tiny_mean", "STS12"),
+    ]
+    assert table["score"].between(-1, 1).all()
+    results = sorted((test_project / "data/08_reporting/mteb/results").glob("*/*/*.json"))
+    assert {path.name for path in results} == {"STS12.json", "SICK-R.json", "model_meta.json"}
+
+    mlflow.set_tracking_uri(f"sqlite:///{test_project / 'mlflow.db'}")
+    run = mlflow.search_runs(experiment_names=["jtcse"]).iloc[0]
+    row = table[(table["encoder"] == "tiny_cls") & (table["task"] == "STS12")].iloc[0]
+    assert run["metrics.zero_shot.tiny_cls.STS12"] == row["score"]
+
+    # the table and report nodes on the base family alone (parameters limited to it)
+    base_only = parameters | {
+        "encoders": {name: parameters["encoders"][name] for name in ("tiny_cls", "tiny_mean")}
+    }
+    ordered = write_zero_shot_table(base_only, base=table)
+    assert list(ordered["encoder"][:2]) == ["tiny_cls", "tiny_cls"]
+    figure, section, records = report_zero_shot(ordered, base_only)
+    assert figure.axes and "## Zero-shot evaluation" in section
+    [record] = records
+    assert (record["baseline"], record["tasks"]) == ("tiny_mean", 2)
+    assert record["wins"] + record["ties"] + record["losses"] == 2

@@ -1,0 +1,102 @@
+"""The zero-shot report: win/tie/loss counting with the sign test, category means, the
+heat map and the Markdown section."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from jtcse.reporting.zero_shot import (
+    category_means,
+    markdown_section,
+    plot_heat_map,
+    score_matrix,
+    win_tie_loss,
+)
+
+# task -> (category, jtcse, base, other); None: not scored
+SCORES = {
+    "Banking77Classification": ("classification", 0.80, 0.70, 0.90),
+    "EmotionClassification": ("classification", 0.50, 0.40, 0.60),
+    "STS12": ("sts", 0.71231, 0.71234, 0.50),  # equal at 4 decimals: a tie
+    "STS13": ("sts", 0.60, 0.65, 0.50),
+    "Tatoeba": ("bitext_mining", 0.30, 0.20, None),
+    "MR": ("transfer", 0.82, None, 0.70),  # a transfer row the baseline lacks
+}
+
+
+def _table() -> pd.DataFrame:
+    rows = []
+    for task, (category, *scores) in SCORES.items():
+        for encoder, score in zip(("jtcse", "base", "other"), scores, strict=True):
+            if score is not None:
+                rows.append(
+                    {
+                        "encoder": encoder,
+                        "task": task,
+                        "category": category,
+                        "metric": "m",
+                        "score": score,
+                        "seconds": 1.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_win_tie_loss_counts_the_tasks_both_scored_and_runs_the_sign_test() -> None:
+    result = win_tie_loss(_table(), "jtcse", ["base", "other"]).set_index("baseline")
+    base = result.loc["base"]
+    # Banking77, Emotion, Tatoeba won; STS12 tied; STS13 lost; MR not scored by base
+    assert (base.tasks, base.wins, base.ties, base.losses) == (5, 3, 1, 1)
+    assert base.p_value == pytest.approx(0.625)  # 2 * P[Bin(4, 1/2) <= 1] = 2 * 5/16
+    other = result.loc["other"]
+    # Banking77 and Emotion lost; STS12, STS13, MR won; Tatoeba not scored by other
+    assert (other.tasks, other.wins, other.ties, other.losses) == (5, 3, 0, 2)
+    assert other.p_value == pytest.approx(1.0)
+
+
+def test_more_decimals_turn_the_tie_into_a_loss() -> None:
+    base = win_tie_loss(_table(), "jtcse", ["base"], decimals=6).iloc[0]
+    assert (base.wins, base.ties, base.losses) == (3, 0, 2)
+
+
+def test_all_wins_give_the_smallest_p_value() -> None:
+    table = _table()
+    table.loc[table["encoder"] == "base", "score"] = 0.0
+    base = win_tie_loss(table, "jtcse", ["base"]).iloc[0]
+    assert (base.wins, base.ties, base.losses) == (5, 0, 0)
+    assert base.p_value == pytest.approx(2 / 2**5)
+
+
+def test_an_unknown_encoder_is_named() -> None:
+    with pytest.raises(ValueError, match="encoder 'tncse' is not in the results"):
+        win_tie_loss(_table(), "jtcse", ["tncse"])
+
+
+def test_category_means_and_the_task_order() -> None:
+    means = category_means(_table())
+    assert list(means.index) == ["classification", "sts", "bitext_mining", "transfer", "all"]
+    assert means.loc["classification", "jtcse"] == pytest.approx(0.65)
+    assert means.loc["transfer", "jtcse"] == pytest.approx(0.82)
+    assert pd.isna(means.loc["transfer", "base"])
+    assert means.loc["all", "base"] == pytest.approx((0.70 + 0.40 + 0.71234 + 0.65 + 0.20) / 5)
+    assert list(score_matrix(_table()).columns) == ["jtcse", "base", "other"]
+
+
+def test_a_duplicated_row_is_named() -> None:
+    table = pd.concat([_table(), _table().iloc[:1]])
+    with pytest.raises(ValueError, match="'jtcse' has task 'Banking77Classification' twice"):
+        score_matrix(table)
+
+
+def test_heat_map_and_markdown() -> None:
+    table = _table()
+    figure = plot_heat_map(table)
+    assert isinstance(figure, Figure)
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == list(SCORES)
+    comparisons = win_tie_loss(table, "jtcse", ["base", "other"])
+    section = markdown_section(table, comparisons, "jtcse", "zero_shot_heat_map.png")
+    assert "| Banking77Classification | classification | m | 80.00 | 70.00 | 90.00 |" in section
+    assert "| base | 5 | 3 | 1 | 1 | 0.625 |" in section
+    assert "![Zero-shot heat map](zero_shot_heat_map.png)" in section
