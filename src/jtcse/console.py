@@ -6,8 +6,9 @@
                  [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
     jtcse push --model PATH --repo-id USER/NAME [--private] [--dry-run]
-    jtcse zero-shot --model PATH [--model PATH ...] [--pooling cls|mean|pooler] [--tasks NAME ...]
-                    [--output DIR] [--data DIR] [--normalize] [--bf16] [--batch-size N]
+    jtcse zero-shot --model PATH [--model PATH ...] [--pooling ...] [--weights ...]
+                    [--tasks NAME ...] [--output DIR] [--data DIR] [--normalize] [--bf16]
+                    [--batch-size N]
 
 ``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
 twin-tower ensemble; ``--weights`` gives one weight per model and ``--pooling`` one pooling for
@@ -132,8 +133,11 @@ def _zero_shot(args: argparse.Namespace) -> int:
     from jtcse.evaluation.zero_shot import DEFAULT_TASKS, evaluate_zero_shot, parse_tasks
 
     tasks = parse_tasks(args.tasks or DEFAULT_TASKS)
-    name = "+".join(Path(str(model)).name for model in args.model) + f"_{args.pooling}"
-    spec = {"models": args.model, "pooling": args.pooling, "bf16": args.bf16}
+    pooling = args.pooling[0] if len(args.pooling) == 1 else list(args.pooling)
+    name = "+".join(Path(str(model)).name for model in args.model) + "_" + "_".join(args.pooling)
+    spec = {"models": args.model, "pooling": pooling, "bf16": args.bf16}
+    if args.weights is not None:
+        spec["weights"] = args.weights
     with tempfile.TemporaryDirectory(prefix="jtcse-zero-shot-") as work:
         local = [task.name for task in tasks if task.name in READERS]
         folders = write_task_folders(args.data, Path(work) / "tasks", local)
