@@ -69,7 +69,7 @@ def test_paired_differences_give_the_t_interval_and_a_bootstrap_that_sees_the_ga
     pairs = synthetic_pair_scores({"reference": 2.0, "same": 2.0, "better": 0.5})
     scores = seed_scores(pairs)
 
-    table = paired_differences(scores, pairs, ["reference", "same", "better"], "reference", 200)
+    table = paired_differences(scores, pairs, ["reference", "same", "better"], ["reference"], 200)
 
     same, better = table.set_index("variant").loc[["same", "better"]].to_dict("records")
     assert same["mean"] == 0 and same["boot_low"] == same["boot_high"] == 0 and same["wins"] == 0
@@ -85,4 +85,4 @@ def test_a_run_that_scored_other_pairs_is_refused():
     pairs = synthetic_pair_scores({"reference": 2.0, "short": 1.0})
     pairs = pairs.drop(pairs[(pairs["variant"] == "short") & (pairs["pair"] == 0)].index)
     with pytest.raises(ValueError, match="variant short: 79 pairs of STS12, expected 80"):
-        paired_differences(seed_scores(pairs), pairs, ["reference", "short"], "reference", 10)
+        paired_differences(seed_scores(pairs), pairs, ["reference", "short"], ["reference"], 10)

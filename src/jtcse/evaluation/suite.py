@@ -129,7 +129,7 @@ def evaluate_encoders(
     sentences = evaluation_sentences(table)
     embeddings = encoder_embeddings(sentences, encoders, bf16, batch_size, model_folders, cache)
     return {
-        name: evaluate_sts(table, _lookup(sentences, rows)) for name, rows in embeddings.items()
+        name: evaluate_sts(table, row_lookup(sentences, rows)) for name, rows in embeddings.items()
     }
 
 
@@ -201,8 +201,12 @@ def _member_rows(
     return rows
 
 
-def _lookup(sentences: list[str], embeddings: np.ndarray) -> Callable[[Sequence[str]], np.ndarray]:
-    """An ``encode`` function for :func:`evaluate_sts` that reads the precomputed rows."""
+def row_lookup(
+    sentences: list[str], embeddings: np.ndarray
+) -> Callable[[Sequence[str]], np.ndarray]:
+    """An ``encode`` function (for :func:`evaluate_sts` or
+    :func:`~jtcse.evaluation.sts.scored_pairs`) that reads precomputed rows, row i for
+    ``sentences[i]``."""
     row_of = pd.Series(np.arange(len(sentences)), index=sentences)
 
     def encode(batch: Sequence[str]) -> np.ndarray:

@@ -72,43 +72,45 @@ def paired_differences(
     scores: pd.DataFrame,
     pair_scores: pd.DataFrame,
     variants: Sequence[str],
-    reference: str,
+    references: Sequence[str],
     resamples: int = 1000,
     random_seed: int = 0,
 ) -> pd.DataFrame:
-    """Each variant of ``variants`` (but ``reference``) minus ``reference`` on the STS-7 avg,
-    within each seed: ``mean``, ``std``, ``t_low``, ``t_high`` (95% t interval over the seeds;
-    NaN with fewer than two), ``boot_low``, ``boot_high`` (95% paired bootstrap over the STS
-    pairs), ``seeds`` and ``wins`` (seeds where the variant is ahead)."""
+    """For each reference of ``references``, each variant of ``variants`` (but the reference)
+    minus the reference on the STS-7 avg, within each seed: ``mean``, ``std``, ``t_low``,
+    ``t_high`` (95% t interval over the seeds; NaN with fewer than two), ``boot_low``,
+    ``boot_high`` (95% paired bootstrap over the STS pairs, one set of resamples shared by
+    every comparison), ``seeds`` and ``wins`` (seeds where the variant is ahead)."""
     seeds = sorted(scores["seed"].unique())
     boot = _bootstrap_averages(pair_scores, resamples, random_seed)
     by_run = scores.set_index(["seed", "variant"])[AVG]
     rows = []
-    for variant in variants:
-        if variant == reference:
-            continue
-        differences = np.array(
-            [by_run[(seed, variant)] - by_run[(seed, reference)] for seed in seeds]
-        )
-        boot_differences = np.mean(
-            [boot[(seed, variant)] - boot[(seed, reference)] for seed in seeds], axis=0
-        )
-        t_low, t_high = _t_interval(differences)
-        boot_low, boot_high = np.percentile(boot_differences, [2.5, 97.5])
-        rows.append(
-            {
-                "variant": variant,
-                "reference": reference,
-                "seeds": len(seeds),
-                "mean": float(differences.mean()),
-                "std": float(differences.std(ddof=1)) if len(seeds) > 1 else np.nan,
-                "t_low": t_low,
-                "t_high": t_high,
-                "boot_low": float(boot_low),
-                "boot_high": float(boot_high),
-                "wins": int((differences > 0).sum()),
-            }
-        )
+    for reference in references:
+        for variant in variants:
+            if variant == reference:
+                continue
+            differences = np.array(
+                [by_run[(seed, variant)] - by_run[(seed, reference)] for seed in seeds]
+            )
+            boot_differences = np.mean(
+                [boot[(seed, variant)] - boot[(seed, reference)] for seed in seeds], axis=0
+            )
+            t_low, t_high = _t_interval(differences)
+            boot_low, boot_high = np.percentile(boot_differences, [2.5, 97.5])
+            rows.append(
+                {
+                    "variant": variant,
+                    "reference": reference,
+                    "seeds": len(seeds),
+                    "mean": float(differences.mean()),
+                    "std": float(differences.std(ddof=1)) if len(seeds) > 1 else np.nan,
+                    "t_low": t_low,
+                    "t_high": t_high,
+                    "boot_low": float(boot_low),
+                    "boot_high": float(boot_high),
+                    "wins": int((differences > 0).sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -136,7 +135,7 @@ def score_seed(
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.encoding.cache import EmbeddingCache
     from jtcse.evaluation.sts import evaluation_pairs, scored_pairs
-    from jtcse.evaluation.suite import encoder_embeddings
+    from jtcse.evaluation.suite import encoder_embeddings, row_lookup
 
     seed = seed_number(run.split("/")[0], ablation_params)
     encoders = _variant_encoders(ablation_params)
@@ -150,10 +149,9 @@ def score_seed(
         model_folders=model_folders,
         cache=EmbeddingCache(cache_folder),
     )
-    row_of = pd.Series(np.arange(len(sentences)), index=sentences)
     frames = []
     for variant, rows in embeddings.items():
-        scored = scored_pairs(pairs, lambda batch, rows=rows: rows[row_of[list(batch)].to_numpy()])
+        scored = scored_pairs(pairs, row_lookup(sentences, rows))
         frames.append(
             pd.DataFrame(
                 {
@@ -189,19 +187,13 @@ def analyse_ablation(
     variants = variant_names(ablation_params)
     summary = variant_summary(scores, variants)
     bootstrap = ablation_params.get("bootstrap", {})
-    differences = pd.concat(
-        [
-            paired_differences(
-                scores,
-                pair_scores,
-                variants,
-                reference,
-                resamples=bootstrap.get("resamples", 1000),
-                random_seed=bootstrap.get("seed", 0),
-            )
-            for reference in ablation_params["references"]
-        ],
-        ignore_index=True,
+    differences = paired_differences(
+        scores,
+        pair_scores,
+        variants,
+        ablation_params["references"],
+        resamples=bootstrap.get("resamples", 1000),
+        random_seed=bootstrap.get("seed", 0),
     )
     markdown = (
         "## Ablation over seeds\n\n"
