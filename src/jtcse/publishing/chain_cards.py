@@ -46,7 +46,7 @@ def chain_model_card(
     folder: str | Path,
     parameters: Mapping[str, Any],
     sts_results: Mapping[str, Mapping[str, float | None]] | None,
-    zero_shot: Mapping[str, Any] | None = None,
+    zero_shot: Mapping[str, Mapping[str, float]] | None = None,
     export_report: Mapping[str, float] | None = None,
 ) -> ModelCard:
     """The card of the catalog folder ``name`` (a key of :data:`FOLDER_RUNS`).
@@ -56,7 +56,7 @@ def chain_model_card(
         parameters: the run's parameters by stage (``tower_training``, ``jtcse_training``,
             ``distillation``, ``onnx_export``, ``evaluation``, ``model_cards``).
         sts_results: the evaluation's scores by row (None: not evaluated yet).
-        zero_shot: zero-shot scores by row (row -> score name -> value), or None.
+        zero_shot: zero-shot scores by row (row -> task -> score x 100), or None.
         export_report: the ONNX export's measurements (for the ONNX folders).
     """
     if name not in FOLDER_RUNS:
@@ -68,6 +68,15 @@ def chain_model_card(
     encoders = parameters["evaluation"]["encoders"]
     default_bf16 = parameters["evaluation"].get("bf16", False)
     rows = [row for row, spec in encoders.items() if name in spec["models"]]
+    # the rows of the base model alone (e.g. base_cls, base_mean), for reference
+    reference = [
+        row
+        for row, spec in encoders.items()
+        if list(spec["models"]) == [str(base_model)] and "uc" not in spec and row not in rows
+    ]
+    notes = {row: _row_note(encoders[row], default_bf16) for row in rows}
+    notes |= {row: "the base model, " + _row_note(encoders[row], default_bf16) for row in reference}
+    shown = [*rows, *reference]
     return ModelCard(
         title=name,
         training=training,
@@ -78,25 +87,37 @@ def chain_model_card(
         max_length=int(settings["settings.max_length"]),
         onnx=stage == "onnx_export",
         sentence_transformers_folder=(folder / "modules.json").is_file(),
-        sts_rows={row: sts_results[row] for row in rows if sts_results and row in sts_results},
-        row_notes={row: _row_note(encoders[row], default_bf16) for row in rows},
-        zero_shot={row: _scores(zero_shot[row]) for row in rows if zero_shot and row in zero_shot},
+        sts_rows={row: sts_results[row] for row in shown if sts_results and row in sts_results},
+        row_notes=notes,
+        results_note=(publishing.get("base_model_notes") or {}).get(str(base_model), ""),
+        zero_shot={row: dict(zero_shot[row]) for row in rows if zero_shot and row in zero_shot},
         license=publishing["license"],
         datasets=publishing.get("datasets") or (),
         data_note=publishing.get("data_note", ""),
     )
 
 
-def read_zero_shot_results(path: str | Path | None) -> dict[str, Any] | None:
-    """The zero-shot results file (JSON: row name -> scores) or None when there is none."""
+def read_zero_shot_results(path: str | Path | None) -> dict[str, dict[str, float]] | None:
+    """The zero_shot pipeline's table (``zero_shot_results.csv``: encoder, task, ..., score)
+    as row name -> task -> main score x 100, or None when there is no such file."""
     if path is None or not Path(path).is_file():
         return None
+    import pandas as pd
+
     try:
-        results = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not JSON ({error})") from None
-    if not isinstance(results, dict):
-        raise ValueError(f"{path}: expected a JSON object of rows, got {type(results).__name__}")
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a CSV table ({error})") from None
+    missing = {"encoder", "task", "score"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: expected the zero-shot table, missing columns {sorted(missing)}")
+    scores = pd.to_numeric(table["score"], errors="coerce")
+    if scores.isna().any():
+        line = int(scores.isna().to_numpy().argmax()) + 2  # the header is line 1
+        raise ValueError(f"{path}, line {line}: score is not a number")
+    results: dict[str, dict[str, float]] = {}
+    for encoder, task, score in zip(table["encoder"], table["task"], scores, strict=True):
+        results.setdefault(str(encoder), {})[str(task)] = 100 * float(score)
     return results
 
 
@@ -227,19 +248,6 @@ def _row_note(spec: Mapping[str, Any], default_bf16: bool) -> str:
         extras.append("towers coupled by cross-attention")
     joined = " + ".join(f"`{model}`" for model in spec["models"])
     return f"{joined} ({', '.join([*extras, precision])})"
-
-
-def _scores(entry: Any) -> dict[str, float]:
-    """The numeric scores of a zero-shot entry (a mapping, or one number as ``avg``)."""
-    if isinstance(entry, int | float) and not isinstance(entry, bool):
-        return {"avg": float(entry)}
-    if not isinstance(entry, Mapping):
-        return {}
-    return {
-        str(key): float(value)
-        for key, value in entry.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
 
 
 def _hidden_size(folder: Path) -> int:

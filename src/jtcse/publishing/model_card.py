@@ -41,8 +41,10 @@ class ModelCard:
         onnx: whether the folder is an ONNX export (``onnx/model.onnx``) rather than PyTorch.
         sentence_transformers_folder: whether the folder has ``modules.json`` (else the
             sentence-transformers snippet builds [CLS] pooling itself).
-        sts_rows: evaluation row name -> scores (keys of ``sts_results.json``).
+        sts_rows: evaluation row name -> scores (keys of ``sts_results.json``): the rows that
+            use the folder, then those of its base model alone, for reference.
         row_notes: evaluation row name -> what the row encodes.
+        results_note: how to read the rows (Markdown, after the STS table).
         zero_shot: row name -> zero-shot score name -> value.
         license: the licence identifier of the front matter.
         datasets: Hub ids of the training data's sources (front matter).
@@ -60,6 +62,7 @@ class ModelCard:
     sentence_transformers_folder: bool = False
     sts_rows: Mapping[str, ScoreRow] = field(default_factory=dict)
     row_notes: Mapping[str, str] = field(default_factory=dict)
+    results_note: str = ""
     zero_shot: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     license: str = "other"
     datasets: Sequence[str] = ()
@@ -95,6 +98,7 @@ class ModelCard:
             _settings_table(self.settings),
             "## Results",
             _sts_section(self.sts_rows, self.row_notes),
+            self.results_note if self.sts_rows else "",
             *_zero_shot_section(self.zero_shot),
             "## Usage",
             _usage(self.onnx, self.sentence_transformers_folder, self.hidden_size),
@@ -134,14 +138,19 @@ def _sts_section(rows: Mapping[str, ScoreRow], notes: Mapping[str, str]) -> str:
 
 
 def _zero_shot_section(rows: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """One line per task, one column per row of this folder."""
     if not rows:
         return []
-    names = list(dict.fromkeys(key for scores in rows.values() for key in scores))
-    lines = ["| row | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
-    for row, scores in rows.items():
-        cells = ["-" if name not in scores else f"{scores[name]:.2f}" for name in names]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    return ["### Zero-shot", "As the chain's zero-shot evaluation wrote them:", "\n".join(lines)]
+    tasks = list(dict.fromkeys(task for scores in rows.values() for task in scores))
+    lines = ["| task | " + " | ".join(rows) + " |", "|" + "---|" * (len(rows) + 1)]
+    for task in tasks:
+        cells = ["-" if task not in scores else f"{scores[task]:.2f}" for scores in rows.values()]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return [
+        "### Zero-shot",
+        "mteb's main score of each task x 100, as the chain's zero_shot pipeline measured it:",
+        "\n".join(lines),
+    ]
 
 
 def _usage(onnx: bool, sentence_transformers_folder: bool, hidden_size: int) -> str:
@@ -158,7 +167,12 @@ def _usage(onnx: bool, sentence_transformers_folder: bool, hidden_size: int) -> 
         )
     parts = [
         "sentence-transformers"
-        + (" (its ONNX backend needs `optimum[onnxruntime]`)" if onnx else "")
+        + (
+            " (its ONNX backend needs `optimum[onnxruntime]`; optimum-onnx 0.1.0 requires "
+            "transformers < 4.58)"
+            if onnx
+            else ""
+        )
         + ":",
         _code(
             "from sentence_transformers import SentenceTransformer\n\n"
@@ -185,9 +199,10 @@ def _usage(onnx: bool, sentence_transformers_folder: bool, hidden_size: int) -> 
         f"ONNX Runtime (`{ONNX_MODEL_FILE}` gives `last_hidden_state` and "
         "`sentence_embedding`, the [CLS] vector):"
         if onnx
-        else "ONNX Runtime: export first, e.g. `SentenceTransformer(model_id, "
-        'backend="onnx")` exports it with `optimum[onnxruntime]`; the project\'s '
-        "`onnx_export` stage exports the student."
+        else "ONNX Runtime: export first; the project's `onnx_export` stage exports the "
+        "student (`student_onnx`, and an int8 copy), and `SentenceTransformer(model_id, "
+        'backend="onnx")` exports it with `optimum[onnxruntime]` (optimum-onnx 0.1.0 '
+        "requires transformers < 4.58)."
     )
     parts.append(runtime)
     if onnx:

@@ -20,7 +20,7 @@ def write_model_cards(
         sts_results: the evaluation's scores by row.
         onnx_export_report: the ONNX export's measurements.
         parameters: the stages' parameters by stage name (``model_cards.zero_shot_results``:
-            a JSON file of zero-shot scores by row, read when it exists).
+            the zero_shot pipeline's CSV table, read when it exists).
         model_folders: the model folders by catalog name.
 
     Returns:
