@@ -123,6 +123,12 @@ def _broken(edit) -> dict:
             r"^jtcse_training\.runs\.jtcse\.settings\.num_cross_attention_layers: .*divide.*6",
         ),
         (
+            lambda p: p["jtcse_training"]["runs"]["jtcse"]["settings"].update(
+                coupling="value-swap"
+            ),
+            r"^jtcse_training\.runs\.jtcse\.settings: coupling must be one of .*'value-swap'",
+        ),
+        (
             lambda p: p["jtcse_training"]["settings"].update(weight_nce="1"),
             r"^jtcse_training\.runs\.(tncse|jtcse)\.settings\.weight_nce: expected",
         ),

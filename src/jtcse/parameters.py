@@ -190,6 +190,12 @@ def validate_parameters(
         _check_ablation(_section(ablation, "ablation"), joint)
 
 
+# The rows of every seed of the ablation study besides its joint variants (the ablation
+# pipeline builds them; ablation.references may name them).
+ABLATION_TOWER_ROWS = ("tower_1", "tower_2", "towers_ensemble")
+ABLATION_STUDENT_ROW = "jtcse_d"  # JTCSE-D, distilled from the variant ``jtcse``
+
+
 def _check_ablation(ablation: Mapping[str, Any], joint: Mapping[str, Any]) -> None:
     """``ablation``: positive integer seeds, each variant a valid joint run, references that
     name rows of the study."""
@@ -205,7 +211,7 @@ def _check_ablation(ablation: Mapping[str, Any], joint: Mapping[str, Any]) -> No
             raise ValueError(
                 str(error).replace("jtcse_training.runs.", "ablation.variants.")
             ) from None
-    rows = {"tower_1", "tower_2", "towers_ensemble", "jtcse_d", *variants}
+    rows = {*ABLATION_TOWER_ROWS, ABLATION_STUDENT_ROW, *variants}
     unknown = [name for name in ablation.get("references", []) if name not in rows]
     if unknown:
         raise ValueError(f"ablation.references: {unknown} are not rows of the study {sorted(rows)}")

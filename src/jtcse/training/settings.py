@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from jtcse.modeling.twin_tower_config import COUPLINGS
 from jtcse.training.validation import (
     require_choice,
     require_fraction,
@@ -74,7 +75,7 @@ class JointSettings:
 
     Attributes:
         num_cross_attention_layers: n, equally spaced over the L layers (0: TNCSE).
-        coupling: ``value_swap`` (default), ``cls_query`` or ``value_sum``.
+        coupling: one of ``COUPLINGS``: ``value_swap`` (default), ``cls_query``, ``value_sum``.
         weight_nce, weight_icnce, weight_icnce_intermediate, weight_ictm: loss weights
             (0 switches a term off).
         dropout: hidden and attention dropout of both towers during joint training.
@@ -105,6 +106,7 @@ class JointSettings:
         _require_common(self.dropout, self.max_sentences, self.max_length, self.length_chunks)
         require_real("temperature", self.temperature, strict=True)
         require_choice("selection", self.selection, SELECTIONS)
+        require_choice("coupling", self.coupling, COUPLINGS)
         weights = ("weight_nce", "weight_icnce", "weight_icnce_intermediate", "weight_ictm")
         for name in weights:
             require_real(name, getattr(self, name))

@@ -11,14 +11,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from jtcse.parameters import ABLATION_STUDENT_ROW, ABLATION_TOWER_ROWS
 from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings, train_student_node
 from jtcse.pipelines.jtcse_training.nodes import train_joint_node
 from jtcse.pipelines.tower_training.nodes import train_tower_node
 from jtcse.tracking import child_run
 
 SEED_STRIDE = 1000  # seed s adds 1000 (s - 1) to every training seed: seed 1 is the default chain
-TOWER_VARIANTS = ("tower_1", "tower_2", "towers_ensemble")
-STUDENT_VARIANT = "jtcse_d"
+TOWER_VARIANTS = ABLATION_TOWER_ROWS
+STUDENT_VARIANT = ABLATION_STUDENT_ROW
 
 
 def seed_number(seed_name: str, ablation_params: dict[str, Any]) -> int:
