@@ -216,19 +216,26 @@ def test_zero_shot_prints_mteb_main_scores_and_writes_its_results(
     tiny_bert_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     from tests.mteb_fixture import write_biosses_copy
+    from tests.transfer_fixture import write_transfer_fixture
 
     write_biosses_copy(tmp_path / "root")
+    write_transfer_fixture(tmp_path / "root" / "senteval")
     output = tmp_path / "out"
-    argv = ["zero-shot", "--model", str(tiny_bert_path), "--pooling", "mean", "--tasks", "BIOSSES"]
+    argv = ["zero-shot", "--model", str(tiny_bert_path), "--pooling", "mean"]
+    argv += ["--tasks", "BIOSSES", "SST2"]  # an mteb task and a SentEval transfer task
     code = main([*argv, "--data", str(tmp_path / "root"), "--output", str(output)])
     assert code == 0
     printed = capsys.readouterr().out
     [line] = [line for line in printed.splitlines() if line.startswith("BIOSSES")]
     _, metric, score = line.split()
     assert metric == "cosine_spearman" and -1.0 <= float(score) <= 1.0
+    [line] = [line for line in printed.splitlines() if line.startswith("SST2")]
+    _, metric, score = line.split()
+    assert metric == "accuracy" and 0.0 <= float(score) <= 1.0
     table = (output / "zero_shot_results.csv").read_text().splitlines()
     assert table[0] == "encoder,task,category,metric,score,seconds"
     assert table[1].startswith(f"{tiny_bert_path.name}_mean,BIOSSES,sts,cosine_spearman,")
+    assert table[2].startswith(f"{tiny_bert_path.name}_mean,SST2,transfer,accuracy,")
     [result] = output.glob("results/*/*/BIOSSES.json")
     assert json.loads(result.read_text())["task_name"] == "BIOSSES"
 
@@ -242,7 +249,10 @@ def test_zero_shot_names_an_unknown_task(tiny_bert_path: Path, tmp_path: Path, c
 def test_zero_shot_default_tasks_are_the_pipelines() -> None:
     import yaml
 
+    from jtcse.data.senteval_transfer import TRANSFER_TASKS
     from jtcse.evaluation.zero_shot import DEFAULT_TASKS
 
     parameters = Path(__file__).resolve().parents[1] / "conf/base/parameters_zero_shot.yml"
-    assert yaml.safe_load(parameters.read_text())["zero_shot"]["tasks"] == list(DEFAULT_TASKS)
+    zero_shot = yaml.safe_load(parameters.read_text())["zero_shot"]
+    assert zero_shot["tasks"] == list(DEFAULT_TASKS)
+    assert zero_shot["transfer_tasks"] == list(TRANSFER_TASKS)  # the CLI runs all seven too

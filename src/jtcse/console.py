@@ -22,8 +22,10 @@ the cosine of two sentences. ``push`` uploads a model folder with its model card
 Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
 ``zero-shot`` runs mteb's tasks (default: the offline suite of
 the ``zero_shot`` pipeline, from the local copies under the data root; any other registered
-task or benchmark from the Hub) and prints each task's main score as mteb reports it (0-1);
-with ``--output`` it writes mteb's result files and ``zero_shot_results.csv`` there.
+task or benchmark from the Hub) and SentEval's transfer tasks (MR ... MRPC among ``--tasks``;
+by default all seven) and prints each task's main score as mteb reports it (0-1; transfer:
+test accuracy / 100); with ``--output`` it writes mteb's result files and
+``zero_shot_results.csv`` there.
 """
 
 from __future__ import annotations
@@ -130,9 +132,14 @@ def _zero_shot(args: argparse.Namespace) -> int:
 
     from jtcse.atomic import write_text_atomic
     from jtcse.data.mteb_layout import READERS, write_task_folders
+    from jtcse.data.senteval_transfer import TRANSFER_TASKS, read_transfer_tasks
     from jtcse.evaluation.zero_shot import DEFAULT_TASKS, evaluate_zero_shot, parse_tasks
 
-    tasks = parse_tasks(args.tasks or DEFAULT_TASKS)
+    names = args.tasks or [*DEFAULT_TASKS, *TRANSFER_TASKS]
+    transfer = [task for task in names if isinstance(task, str) and task in TRANSFER_TASKS]
+    mteb_names = [task for task in names if task not in transfer]
+    tasks = parse_tasks(mteb_names) if mteb_names else []
+    transfer_data = read_transfer_tasks(args.data / "senteval", transfer) if transfer else None
     pooling = args.pooling[0] if len(args.pooling) == 1 else list(args.pooling)
     name = "+".join(Path(str(model)).name for model in args.model) + "_" + "_".join(args.pooling)
     spec = {"models": args.model, "pooling": pooling, "bf16": args.bf16}
@@ -148,6 +155,8 @@ def _zero_shot(args: argparse.Namespace) -> int:
             folders,
             output,
             batch_size=args.batch_size,
+            transfer_tasks=transfer,
+            transfer_data=transfer_data,
         )
     for row in table.itertuples():
         print(f"{row.task:<48} {row.metric:<16} {row.score:.4f}")
@@ -227,7 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     zero_shot = commands.add_parser("zero-shot", help="mteb tasks, offline from local copies")
     _add_model_arguments(zero_shot)
     zero_shot.add_argument(
-        "--tasks", nargs="+", help="mteb task or benchmark names (default: the offline suite)"
+        "--tasks",
+        nargs="+",
+        help="mteb task or benchmark names and SentEval transfer tasks (MR, CR, SUBJ, MPQA, "
+        "SST2, TREC, MRPC; default: the offline suite and all seven)",
     )
     zero_shot.add_argument("--output", type=Path, help="write mteb's result files here")
     zero_shot.add_argument(

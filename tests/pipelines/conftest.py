@@ -12,6 +12,7 @@ from kedro.framework.startup import bootstrap_project
 
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
+from tests.transfer_fixture import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +28,7 @@ def test_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(PROJECT_ROOT / "src", project / "src", ignore=shutil.ignore_patterns("*.pyc"))
     data_root = tmp_path / "data_root"
     write_senteval_fixture(data_root / "senteval")
+    write_transfer_fixture(data_root / "senteval", per_class=10)  # 10 folds need 10 a class
     corpus = [f"{sentence} number {index}" for index in range(6) for sentence in TINY_CORPUS]
     corpus += ["", "too", TINY_CORPUS[0] + " number 0"]  # empty, too short, duplicate
     (data_root / "unsup_corpus").mkdir()

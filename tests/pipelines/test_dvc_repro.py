@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
+from tests.transfer_fixture import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STAGES = list(yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"])  # in order
@@ -56,6 +57,7 @@ def repository(tmp_path: Path) -> Path:
     build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
     data_root = tmp_path / "shared" / "data"
     write_senteval_fixture(data_root / "senteval")
+    write_transfer_fixture(data_root / "senteval", per_class=10)  # 10 folds need 10 a class
     corpus = [f"{sentence} number {index}" for index in range(6) for sentence in TINY_CORPUS]
     (data_root / "unsup_corpus").mkdir()
     (data_root / "unsup_corpus" / "train_all.txt").write_text("\n".join(corpus) + "\n")

@@ -35,6 +35,7 @@ from jtcse.pipelines.uc_distillation import pipeline as uc_distillation
 from jtcse.pipelines.zero_shot import pipeline as zero_shot
 from tests.senteval_fixture import write_senteval_fixture
 from tests.tiny_bert import TINY_CORPUS
+from tests.transfer_fixture import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TINY_BERT = "data/01_raw/tiny_bert"  # what conf/test names as the base model
@@ -188,6 +189,7 @@ def test_distillation_export_evaluation_and_reporting(
     # zero-shot (mteb) on the SentEval fixture's STS12 and SICK-R, every encoder of conf/test
     data_root = tmp_path / "data_root"
     write_senteval_fixture(data_root / "senteval")
+    write_transfer_fixture(data_root / "senteval", per_class=10)  # 10 folds need 10 a class
     zero_shot_params = common["params:zero_shot"] | {"data_root": str(data_root)}
     zero_shot_inputs = {
         "mteb_task_root": tmp_path / "mteb_tasks",

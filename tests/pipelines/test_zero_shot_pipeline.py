@@ -12,6 +12,8 @@ from kedro.framework.startup import bootstrap_project
 
 from jtcse.pipelines.zero_shot.nodes import report_zero_shot, write_zero_shot_table
 
+TASKS = ["STS12", "SICK-R", "SST2", "MRPC"]  # conf/test's mteb tasks, then its transfer tasks
+
 
 def test_zero_shot_base_family_runs_mteb_through_kedro(test_project: Path) -> None:
     bootstrap_project(test_project)
@@ -24,13 +26,14 @@ def test_zero_shot_base_family_runs_mteb_through_kedro(test_project: Path) -> No
     folders = json.loads((test_project / "data/04_feature/mteb_task_folders.json").read_text())
     assert sorted(folders) == ["SICK-R", "STS12"]
     table = outputs["base_zero_shot_table"].load()  # kedro 1.x returns the free outputs as datasets
-    assert sorted(zip(table["encoder"], table["task"], strict=True)) == [
-        ("tiny_cls", "SICK-R"),
-        ("tiny_cls", "STS12"),
-        ("tiny_mean", "SICK-R"),
-        ("tiny_mean", "STS12"),
+    # mteb's tasks, then SentEval's transfer tasks, for each encoder
+    assert list(zip(table["encoder"], table["task"], strict=True)) == [
+        (encoder, task) for encoder in ("tiny_cls", "tiny_mean") for task in TASKS
     ]
     assert table["score"].between(-1, 1).all()
+    transfer = table[table["category"] == "transfer"]
+    assert list(transfer["task"][:2]) == ["SST2", "MRPC"]
+    assert (transfer["metric"] == "accuracy").all() and transfer["score"].between(0, 1).all()
     results = sorted((test_project / "data/08_reporting/mteb/results").glob("*/*/*.json"))
     assert {path.name for path in results} == {"STS12.json", "SICK-R.json", "model_meta.json"}
 
@@ -47,6 +50,7 @@ def test_zero_shot_base_family_runs_mteb_through_kedro(test_project: Path) -> No
     assert list(ordered["encoder"][:2]) == ["tiny_cls", "tiny_cls"]
     figure, section, records = report_zero_shot(ordered, base_only)
     assert figure.axes and "## Zero-shot evaluation" in section
+    assert "| transfer |" in section  # the category means
     [record] = records
-    assert (record["baseline"], record["tasks"]) == ("tiny_mean", 2)
-    assert record["wins"] + record["ties"] + record["losses"] == 2
+    assert (record["baseline"], record["tasks"]) == ("tiny_mean", 4)
+    assert record["wins"] + record["ties"] + record["losses"] == 4

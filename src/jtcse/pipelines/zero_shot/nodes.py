@@ -51,7 +51,8 @@ def evaluate_family(
     Args:
         mteb_task_folders: the local task folders (``convert_mteb_tasks``).
         zero_shot_params: ``encoders`` (name -> models, pooling, coupled, bf16, normalize),
-            ``tasks`` (names or ``{name, subsets, per_subset}``), ``bf16``, ``batch_size``.
+            ``tasks`` (names or ``{name, subsets, per_subset}``), ``transfer_tasks`` (SentEval
+            transfer task names, read from ``<data_root>/senteval``), ``bf16``, ``batch_size``.
         cache_folder: the embedding cache.
         results_folder: where mteb's result files are written.
         model_folders: this family's model folders by catalog name.
@@ -71,6 +72,13 @@ def evaluate_family(
     }
     if not encoders:
         return pd.DataFrame(columns=TABLE_COLUMNS)
+    transfer_tasks = list(zero_shot_params.get("transfer_tasks") or [])
+    transfer_data = None
+    if transfer_tasks:
+        from jtcse.data.senteval_transfer import read_transfer_tasks
+
+        root = Path(zero_shot_params.get("data_root") or data_root())
+        transfer_data = read_transfer_tasks(root / "senteval", transfer_tasks)
     table = evaluate_zero_shot(
         encoders,
         parse_tasks(zero_shot_params["tasks"]),
@@ -80,6 +88,8 @@ def evaluate_family(
         bf16=zero_shot_params.get("bf16", False),
         batch_size=zero_shot_params.get("batch_size", 128),
         model_folders=model_folders,
+        transfer_tasks=transfer_tasks,
+        transfer_data=transfer_data,
     )
     for row in table.itertuples():
         log_metrics({row.task: row.score}, f"zero_shot.{row.encoder}.")
