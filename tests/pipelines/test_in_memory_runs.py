@@ -229,8 +229,9 @@ def test_distillation_export_evaluation_and_reporting(
     )["model_cards_index"]
     assert set(cards) == set(evaluation.MODEL_FOLDERS)
     student_card = (tmp_path / "cards" / "student" / "README.md").read_text()
-    assert cards["student"]["sts_rows"] == ["student", "student_bf16"]
-    assert cards["student_uc"]["sts_rows"] == ["student_uc"]
+    base_rows = ["tiny_cls", "tiny_mean"]  # the base model's own rows follow, for reference
+    assert cards["student"]["sts_rows"] == ["student", "student_bf16", *base_rows]
+    assert cards["student_uc"]["sts_rows"] == ["student_uc", *base_rows]
     assert "jtcse_uc" in cards["jtcse_tower_1"]["sts_rows"]
     assert f"| student | {results['sts_results']['student']['STS12']:.2f} |" in student_card
     onnx_card = (tmp_path / "cards" / "student_onnx" / "README.md").read_text()
