@@ -92,16 +92,26 @@ def test_zero_shot_scores_come_from_the_results_file_when_it_exists(
     assert read_zero_shot_results(path) is None  # absent: no section
     path.write_text(
         "encoder,task,category,metric,score,seconds\n"
-        "student,STS17,STS,cosine_spearman,0.705,1.5\n"
-        "student,Banking77Classification,Classification,accuracy,0.5525,9.0\n"
-        "base_mean,STS17,STS,cosine_spearman,0.876,1.0\n"
+        "student,STS17,sts,cosine_spearman,0.705,1.5\n"
+        "student,Banking77Classification,classification,accuracy,0.5525,9.0\n"
+        "student,BIOSSES,sts,cosine_spearman,0.6,1.0\n"
+        "base_mean,STS17,sts,cosine_spearman,0.876,1.0\n"
     )
     card = chain_model_card("student", student, parameters, {}, read_zero_shot_results(path))
-    assert card.zero_shot == {"student": {"STS17": 70.5, "Banking77Classification": 55.25}}
+    assert card.zero_shot["student"] == pytest.approx(
+        {
+            "STS17": 70.5,
+            "Banking77Classification": 55.25,
+            "BIOSSES": 60.0,
+            "sts average": 65.25,
+            "classification average": 55.25,
+        }
+    )
     text = card.render()
     assert "| task | student |" in text and "| Banking77Classification | 55.25 |" in text
+    assert "| sts average | 65.25 |" in text
     assert "87.60" not in text  # another row's score
-    path.write_text("encoder,task,score\nstudent,STS17,high\n")
+    path.write_text("encoder,task,category,score\nstudent,STS17,sts,high\n")
     with pytest.raises(ValueError, match=re.escape(f"{path}, line 2")):
         read_zero_shot_results(path)
     path.write_text("encoder,score\nstudent,0.5\n")

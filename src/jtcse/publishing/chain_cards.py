@@ -98,8 +98,10 @@ def chain_model_card(
 
 
 def read_zero_shot_results(path: str | Path | None) -> dict[str, dict[str, float]] | None:
-    """The zero_shot pipeline's table (``zero_shot_results.csv``: encoder, task, ..., score)
-    as row name -> task -> main score x 100, or None when there is no such file."""
+    """The zero_shot pipeline's table (``zero_shot_results.csv``: encoder, task, category,
+    ..., score) as row name -> task -> main score x 100, then ``<category> average`` -> the
+    mean of the row's tasks of that category (as the report's category means); None when
+    there is no such file."""
     if path is None or not Path(path).is_file():
         return None
     import pandas as pd
@@ -108,16 +110,20 @@ def read_zero_shot_results(path: str | Path | None) -> dict[str, dict[str, float
         table = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a CSV table ({error})") from None
-    missing = {"encoder", "task", "score"} - set(table.columns)
+    missing = {"encoder", "task", "category", "score"} - set(table.columns)
     if missing:
         raise ValueError(f"{path}: expected the zero-shot table, missing columns {sorted(missing)}")
     scores = pd.to_numeric(table["score"], errors="coerce")
     if scores.isna().any():
         line = int(scores.isna().to_numpy().argmax()) + 2  # the header is line 1
         raise ValueError(f"{path}, line {line}: score is not a number")
+    table = table.assign(score=100 * scores.astype(float))
     results: dict[str, dict[str, float]] = {}
-    for encoder, task, score in zip(table["encoder"], table["task"], scores, strict=True):
-        results.setdefault(str(encoder), {})[str(task)] = 100 * float(score)
+    for encoder, rows in table.groupby("encoder", sort=False):
+        averages = rows.groupby("category", sort=False)["score"].mean()
+        results[str(encoder)] = dict(zip(rows["task"].astype(str), rows["score"], strict=True)) | {
+            f"{category} average": float(mean) for category, mean in averages.items()
+        }
     return results
 
 
