@@ -59,6 +59,7 @@ def test_ablation_study_end_to_end(
     assert (test_project / "data/08_reporting/ablation/ablation.png").stat().st_size > 0
     table = (test_project / "data/08_reporting/ablation/ablation.md").read_text()
     assert "| jtcse_no_modulus | 2 |" in table and "95% bootstrap (pairs)" in table
+    assert "mean ± std over seeds 1, 2 (each seed" in table
 
     scores = pd.DataFrame(results["scores"]).set_index(["seed", "variant"])
     # each seed trains its own towers ...

@@ -196,9 +196,10 @@ def analyse_ablation(
         resamples=bootstrap.get("resamples", 1000),
         random_seed=bootstrap.get("seed", 0),
     )
+    seeds = ", ".join(str(int(seed)) for seed in sorted(scores["seed"].unique()))
     markdown = (
         "## Ablation over seeds\n\n"
-        f"STS-7 Spearman x 100, mean ± std over seeds {sorted(scores['seed'].unique())} "
+        f"STS-7 Spearman x 100, mean ± std over seeds {seeds} "
         "(each seed trains its own towers).\n\n"
         + summary_markdown(summary)
         + "\n### Paired differences of the STS-7 avg (within each seed)\n\n"
