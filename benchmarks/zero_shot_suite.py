@@ -2,7 +2,8 @@
 
 Converts the local task copies (``jtcse.data.mteb_layout``) and runs every task of
 ``conf/base/parameters_zero_shot.yml`` for the encoders of that file named by ``--encoder``
-(default ``base_mean``; repeat it for more, run in the order given) through
+(default ``base_mean``; repeat it for more, run in the order given; the trained encoders read
+the chain's folders under ``data/06_models``) through
 :func:`jtcse.evaluation.zero_shot.evaluate_zero_shot`, with an empty embedding cache, in one
 process: the first encoder of a model encodes every sentence (a cold run); a later encoder of
 another pooling of the same model and precision reads the rows of that forward pass from the
@@ -38,6 +39,13 @@ PARAMETERS = PROJECT_ROOT / "conf" / "base" / "parameters_zero_shot.yml"
 TARGET_SECONDS = 300.0
 
 
+def _chain_folders() -> dict[str, str]:
+    """The chain's model folders by catalog name (``data/06_models/<name>``, those present),
+    for encoders of the trained models (run ``dvc repro`` first)."""
+    models = PROJECT_ROOT / "data" / "06_models"
+    return {folder.name: str(folder) for folder in sorted(models.iterdir()) if folder.is_dir()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--encoder", action="append", help="a name of zero_shot.encoders")
@@ -63,6 +71,7 @@ def main() -> None:
     tasks = parse_tasks(parameters["tasks"])
     if arguments.task:
         tasks = [task for task in tasks if task.name in arguments.task]
+    load_before = os.getloadavg()  # other jobs on the machine inflate every second below
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zero-shot-suite-") as work:
         local = [task.name for task in tasks if task.name in READERS]
@@ -76,6 +85,7 @@ def main() -> None:
             cache=EmbeddingCache(Path(work) / "embeddings"),
             bf16=parameters.get("bf16", False),
             batch_size=parameters.get("batch_size", 128),
+            model_folders=_chain_folders(),
         )
     total = time.perf_counter() - start
     rows = table.to_dict("records")
@@ -96,7 +106,8 @@ def main() -> None:
         "target_seconds": TARGET_SECONDS,
         "first_encoder_meets_target": seconds[names[0]] <= TARGET_SECONDS,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "note": "measured on a machine whose 2 cores were shared with other jobs",
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
     path = RESULTS_DIR / arguments.output
     write_json_atomic(path, result)
