@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from jtcse.atomic import write_json_atomic
 from jtcse.paths import data_root
+from timed_process import timed_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
@@ -55,19 +55,7 @@ def jtcse_command() -> Path:
 def run_evaluation(command: list[str], output: Path) -> tuple[float, dict[str, float]]:
     """Run one ``jtcse evaluate`` process; return (wall seconds, its JSON scores)."""
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
-    start = time.perf_counter()
-    finished = subprocess.run(
-        [*command, "--output", str(output)],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - start
-    if finished.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(command)} exited with {finished.returncode}:\n{finished.stderr[-3000:]}"
-        )
+    seconds = timed_run([*command, "--output", str(output)], PROJECT_ROOT, environment)
     return seconds, json.loads(output.read_text())
 
 

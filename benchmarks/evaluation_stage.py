@@ -30,8 +30,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from jtcse.atomic import write_json_atomic
+from timed_process import timed_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 COPIED = (
@@ -77,18 +79,7 @@ def _kedro(project: Path, *arguments: str) -> float:
         "TOKENIZERS_PARALLELISM": "false",
     }
     kedro = Path(sys.executable).with_name("kedro")
-    start = time.perf_counter()
-    completed = subprocess.run(
-        [str(kedro), "run", *arguments],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - start
-    if completed.returncode != 0:
-        raise SystemExit(f"kedro run {' '.join(arguments)} failed:\n{completed.stderr[-3000:]}")
-    return seconds
+    return timed_run([str(kedro), "run", *arguments], project, environment)
 
 
 def _avgs(project: Path) -> dict[str, float]:
@@ -141,10 +132,7 @@ def main() -> None:
         "load_average_after": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.output.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, indent=2) + "\n")
-    temporary.replace(args.output)
+    write_json_atomic(args.output, result)
     if not unchanged:
         raise SystemExit("rows other than the student's changed between runs")
 
