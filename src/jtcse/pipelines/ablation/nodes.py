@@ -18,8 +18,6 @@ from jtcse.pipelines.tower_training.nodes import train_tower_node
 from jtcse.tracking import child_run
 
 SEED_STRIDE = 1000  # seed s adds 1000 (s - 1) to every training seed: seed 1 is the default chain
-TOWER_VARIANTS = ABLATION_TOWER_ROWS
-STUDENT_VARIANT = ABLATION_STUDENT_ROW
 
 
 def seed_number(seed_name: str, ablation_params: dict[str, Any]) -> int:
@@ -106,8 +104,8 @@ def distil_seed(
     seed_name, _ = run.split("/")
     seed = seed_number(seed_name, ablation_params)
     params = seeded_parameters(distillation_params, seed)
-    tags = {"seed": str(seed), "variant": STUDENT_VARIANT}
-    with child_run(f"ablation.{seed_name}.{STUDENT_VARIANT}", tags):
+    tags = {"seed": str(seed), "variant": ABLATION_STUDENT_ROW}
+    with child_run(f"ablation.{seed_name}.{ABLATION_STUDENT_ROW}", tags):
         teacher = compute_teacher_embeddings(
             teacher_tower_1, teacher_tower_2, training_corpus, params
         )
@@ -217,7 +215,7 @@ def analyse_ablation(
 def variant_names(ablation_params: dict[str, Any]) -> list[str]:
     """Every row of the study in table order: the towers, their plain sum, each joint
     variant, JTCSE-D."""
-    return [*TOWER_VARIANTS, *ablation_params["variants"], STUDENT_VARIANT]
+    return [*ABLATION_TOWER_ROWS, *ablation_params["variants"], ABLATION_STUDENT_ROW]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -234,5 +232,5 @@ def _variant_encoders(ablation_params: dict[str, Any]) -> dict[str, dict[str, An
     }
     for variant in ablation_params["variants"]:
         encoders[variant] = {"models": [f"{variant}_tower_1", f"{variant}_tower_2"]}
-    encoders[STUDENT_VARIANT] = {"models": [STUDENT_VARIANT]}
+    encoders[ABLATION_STUDENT_ROW] = {"models": [ABLATION_STUDENT_ROW]}
     return encoders

@@ -18,8 +18,8 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.parameters import ABLATION_STUDENT_ROW
 from jtcse.pipelines.ablation.nodes import (
-    STUDENT_VARIANT,
     analyse_ablation,
     distil_seed,
     score_seed,
@@ -105,15 +105,15 @@ def seed_pipeline(seed: int, variants: Sequence[str]) -> Pipeline:
             "jtcse_tower_2",
             "training_corpus",
             "sts_pairs",
-            f"{STUDENT_VARIANT}_work",
+            f"{ABLATION_STUDENT_ROW}_work",
             "params:distillation",
             "params:ablation",
-            f"{STUDENT_VARIANT}.ablation_run",
+            f"{ABLATION_STUDENT_ROW}.ablation_run",
         ],
-        [STUDENT_VARIANT, f"{STUDENT_VARIANT}_training_curve"],
-        name=f"{STUDENT_VARIANT}.train",
+        [ABLATION_STUDENT_ROW, f"{ABLATION_STUDENT_ROW}_training_curve"],
+        name=f"{ABLATION_STUDENT_ROW}.train",
     )
-    folders = [*TOWERS, *(f"{v}_tower_{k}" for v in variants for k in (1, 2)), STUDENT_VARIANT]
+    folders = [*TOWERS, *(f"{v}_tower_{k}" for v in variants for k in (1, 2)), ABLATION_STUDENT_ROW]
     scores = node(
         score_seed,
         {
