@@ -89,6 +89,24 @@ def test_batched_classifiers_match_plain_pytorch_training_one_at_a_time() -> Non
         assert probe.epochs == epochs
 
 
+def test_parallel_stacks_train_the_same_classifiers_as_one_stack() -> None:
+    features, labels = _blobs(240, 6, 2, seed=3)
+    rows = np.arange(240)
+    fits = [ProbeFit(rows[: 150 + i], l2, rows[200:]) for i in range(5) for l2 in (1e-5, 1e-2)]
+    done: list[int] = []
+
+    alone = fit_probes(features, labels, 2, fits, ProbeSettings(batch_size=16, workers=1))
+    parallel = fit_probes(
+        features, labels, 2, fits, ProbeSettings(batch_size=16, workers=3), on_done=done.append
+    )
+
+    for one, other in zip(alone, parallel, strict=True):
+        np.testing.assert_array_equal(one.weight, other.weight)
+        np.testing.assert_array_equal(one.bias, other.bias)
+        assert (one.valid_accuracy, one.epochs) == (other.valid_accuracy, other.epochs)
+    assert sum(done) == len(fits)
+
+
 def test_early_stopping_counts_misses_without_resetting() -> None:
     # Identical features for every row: the validation accuracy never improves after the first
     # evaluation, so training stops at the evaluation after `tenacity` misses: 1 + 5 + 1.

@@ -23,7 +23,8 @@ is not read, so the loss SimCSE's runs minimise is the mean.)
 classifiers whose epochs have the same number of batches step together, every one on its own
 rows in its own order, as stacked tensors (the gradient of the mean cross-entropy in closed
 form, ``dz = (softmax(z) - onehot(y)) / rows``, ``dW = dz^T x``, ``db = sum(dz)``, and Adam
-elementwise), so each classifier follows the same arithmetic it would alone;
+elementwise), so each classifier follows the same arithmetic it would alone; a group is cut
+into ``ProbeSettings.workers`` stacks trained in parallel threads (one core each);
 ``tests/evaluation/test_linear_probe.py`` checks that against ``torch.nn.Linear`` trained by
 ``torch.optim.Adam`` one at a time.
 """
@@ -31,8 +32,11 @@ elementwise), so each classifier follows the same arithmetic it would alone;
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -58,6 +62,10 @@ class ProbeSettings:
     # threads costs more than the work; measured once on this 2-core machine while other jobs
     # shared it, 40 CR-sized classifiers took 30 s with 2 threads and 2.7 s with 1.
     threads: int = 1
+    # Python threads training parts of the stack at once, each on ``threads`` torch threads
+    # (tensor operations release the GIL, so they run on separate cores); every classifier's
+    # arithmetic is the same whatever part of the stack it is in.
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -143,16 +151,34 @@ def _fit_groups(
     settings: ProbeSettings,
     on_done: Callable[[int], None] | None,
 ) -> list[TrainedProbe]:
-    """Train the jobs in groups of equal batches per epoch; item i for ``jobs[i]``."""
+    """Train the jobs in groups of equal batches per epoch, each group cut into
+    ``settings.workers`` stacks trained in parallel threads; item i for ``jobs[i]``."""
     groups: dict[int, list[int]] = {}
     for index, job in enumerate(jobs):
         groups.setdefault(math.ceil(len(job.train) / settings.batch_size), []).append(index)
-    trained: list[TrainedProbe | None] = [None] * len(jobs)
+    stacks = [
+        part.tolist()
+        for members in groups.values()
+        for part in np.array_split(members, min(settings.workers, len(members)))
+    ]
     initial = initial_weights(inputs.shape[1], classes, settings.seed)
-    for members in groups.values():
+    lock = threading.Lock()
+
+    def report(count: int) -> None:
+        if on_done is not None:
+            with lock:
+                on_done(count)
+
+    def train(members: list[int]) -> list[tuple[int, TrainedProbe]]:
+        torch.set_num_threads(settings.threads)  # this thread's own OpenMP setting
         group = _Group(inputs, targets, [jobs[i] for i in members], initial, settings)
-        for position, probe in group.train(on_done):
-            trained[members[position]] = probe
+        return [(members[position], probe) for position, probe in group.train(report)]
+
+    trained: list[TrainedProbe | None] = [None] * len(jobs)
+    with ThreadPoolExecutor(max(1, settings.workers)) as pool:
+        for finished in pool.map(train, stacks):
+            for index, probe in finished:
+                trained[index] = probe
     return trained  # type: ignore[return-value]
 
 
@@ -206,7 +232,7 @@ class _Group:
         self.steps = 0
         self.steps_per_epoch = math.ceil(len(jobs[0].train) / settings.batch_size)
 
-    def train(self, on_done: Callable[[int], None] | None) -> list[tuple[int, TrainedProbe]]:
+    def train(self, on_done: Callable[[int], None]) -> list[tuple[int, TrainedProbe]]:
         settings, finished = self.settings, []
         best = [-1.0] * len(self.jobs)
         kept = [(self.weight[0].clone(), self.bias[0].clone())] * len(self.jobs)
@@ -236,7 +262,7 @@ class _Group:
                     (job, TrainedProbe(weight.numpy(), bias.numpy(), best[job], epochs))
                 )
             self._drop(stopped)
-            if on_done is not None and stopped:
+            if stopped:
                 on_done(len(stopped))
         return finished
 
