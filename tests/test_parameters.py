@@ -138,7 +138,7 @@ def _broken(edit) -> dict:
         ),
         (
             lambda p: p["distillation"].update(teacher_bf16="yes"),
-            r"^distillation\.teacher_bf16: expected true or false",
+            r"^distillation\.teacher_bf16 must be true, false or auto",
         ),
         (lambda p: p["distillation"].pop("student_init"), r"^distillation: missing key"),
         (

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer
 
+from jtcse.modeling import precision
 from jtcse.training import (
     TrainingConfig,
     epoch_permutation,
@@ -452,6 +453,23 @@ def test_bf16_autocast_run_keeps_float32_weights(fresh_model, tokenizer, tmp_pat
     assert math.isfinite(result.last_metrics["loss"])
     assert all(parameter.dtype == torch.float32 for parameter in model.parameters())
     assert not torch.equal(model.state_dict()[TRAINED_WEIGHT], initial)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native-bf16", "emulated-bf16"])
+def test_auto_bf16_autocasts_only_where_the_device_has_native_bf16(
+    fresh_model, tokenizer, tmp_path, monkeypatch, native
+):
+    monkeypatch.setattr(precision, "_cpu_bf16", lambda: native)
+    observed = []
+
+    def recording_loss(model, batch):
+        observed.append(torch.is_autocast_enabled("cpu"))
+        return simcse_loss(model, batch)
+
+    collate = sentence_collator(tokenizer, max_length=32)
+    config = small_config(max_steps=1, bf16="auto")
+    train(fresh_model(), SENTENCES, collate, recording_loss, config, tmp_path)
+    assert observed == [native]
 
 
 @pytest.mark.parametrize(

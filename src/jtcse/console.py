@@ -187,7 +187,11 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="one weight per --model: the embedding is sum_i w_i e_i (default: all 1)",
     )
-    parser.add_argument("--bf16", action="store_true", help="bfloat16 weights (faster on CPU)")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 weights: faster with AMX, AVX512-BF16 or CUDA, far slower where emulated",
+    )
     parser.add_argument("--batch-size", type=int, default=128)
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from jtcse.modeling.layers import cross_attention_layer_indices
 from jtcse.modeling.names import names_local_folder, resolve_model_path
+from jtcse.modeling.precision import check_bf16_setting
 from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.training.config import TrainingConfig
 from jtcse.training.settings import (
@@ -109,12 +110,10 @@ def distributed_settings(stage_params: Mapping[str, Any], stage: str) -> Distrib
     )
 
 
-def teacher_bf16(stage_params: Mapping[str, Any]) -> bool:
-    """``distillation.teacher_bf16``: whether the teacher ensemble encodes in bfloat16."""
-    bf16 = stage_params.get("teacher_bf16", False)
-    if not isinstance(bf16, bool):
-        raise ValueError(f"distillation.teacher_bf16: expected true or false, got {bf16!r}")
-    return bf16
+def teacher_bf16(stage_params: Mapping[str, Any]) -> bool | str:
+    """``distillation.teacher_bf16``: whether the teacher ensemble encodes in bfloat16
+    (true, false or auto: :func:`jtcse.modeling.precision.resolve_bf16`)."""
+    return check_bf16_setting(stage_params.get("teacher_bf16", False), "distillation.teacher_bf16")
 
 
 def round_trip_settings(stage_params: Mapping[str, Any] | None) -> RoundTripSettings:

@@ -43,7 +43,7 @@ __all__ = [
 def load_encoder(
     paths: str | Path | Sequence[str | Path],
     pooling: str | Sequence[str] = "cls",
-    bf16: bool = False,
+    bf16: bool | str = False,
     weights: Sequence[float] | None = None,
 ) -> BaseEncoder:
     """Load an :class:`~jtcse.encoding.onnx_runtime.OnnxEncoder` for one ``.onnx`` file or one
@@ -52,7 +52,8 @@ def load_encoder(
     by ``weights``; ``pooling``: one for all models or one per model).
 
     An ONNX export computes the [CLS] embedding in the precision it was exported in, so it
-    takes only ``pooling="cls"`` and ``bf16=False``. ONNX Runtime is imported only then.
+    takes only ``pooling="cls"`` and ``bf16`` false or auto. ONNX Runtime is imported only
+    then.
     """
     if isinstance(paths, str | Path) and _names_onnx_model(Path(paths)) and weights is None:
         return load_member(paths, pooling, bf16)
@@ -60,7 +61,7 @@ def load_encoder(
 
 
 def load_member(
-    path: str | Path, poolings: str | Sequence[str] = "cls", bf16: bool = False
+    path: str | Path, poolings: str | Sequence[str] = "cls", bf16: bool | str = False
 ) -> TokenizedEncoder:
     """One model for encoding: an ONNX export (see :func:`load_encoder`) or a PyTorch model
     with one or several poolings (:func:`~jtcse.encoding.pytorch.load_pooled_model`)."""
@@ -70,7 +71,7 @@ def load_member(
 
     if ([poolings] if isinstance(poolings, str) else list(poolings)) != ["cls"]:
         raise ValueError(f"an ONNX export supports only pooling='cls'; got {poolings!r}")
-    if bf16:
+    if bf16 is True:
         raise ValueError(f"bf16 applies to PyTorch models, not to the ONNX export {path}")
     return OnnxEncoder.load(path)
 

@@ -29,14 +29,17 @@ from jtcse.modeling.loading import (
     resolve_model_path,
 )
 from jtcse.modeling.pooling import check_pooling, pool
+from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.twin_tower import TwinTowerModel
 
 if TYPE_CHECKING:
     from jtcse.encoding.cache import EmbeddingCache
 
 
-def _dtype(bf16: bool) -> torch.dtype:
-    return torch.bfloat16 if bf16 else torch.float32
+def _dtype(bf16: bool | str) -> torch.dtype:
+    """bfloat16 or float32 for a ``bf16`` setting: true, false or auto
+    (:func:`~jtcse.modeling.precision.resolve_bf16`)."""
+    return torch.bfloat16 if resolve_bf16(bf16) else torch.float32
 
 
 class PooledModelEncoder(TokenizedEncoder):
@@ -89,16 +92,19 @@ class PooledModelEncoder(TokenizedEncoder):
 def load_pooled_model(
     name: str | Path,
     poolings: str | Sequence[str] = "cls",
-    bf16: bool = False,
+    bf16: bool | str = False,
     max_length: int | None = None,
 ) -> PooledModelEncoder:
     """Load a model folder, Hub id or alias for encoding, on the default device, in eval mode;
     inputs truncated at ``max_length`` tokens (None: the model's limit).
 
-    With ``bf16`` the weights are bfloat16 (about 3x faster than fp32 on CPUs with native
-    bfloat16) and attention is eager: for short sentences it is faster in bfloat16 than the
-    fused SDPA kernel on CPU (``benchmarks/eval_speed.py`` measures both).
+    With ``bf16`` (true, false or auto: :func:`~jtcse.modeling.precision.resolve_bf16`) the
+    weights are bfloat16 (about 3x faster than fp32 on CPUs with native bfloat16, tens of
+    times slower where it is emulated) and attention is eager: for short sentences it is
+    faster in bfloat16 than the fused SDPA kernel on CPU (``benchmarks/eval_speed.py``
+    measures both).
     """
+    bf16 = resolve_bf16(bf16)
     options = {"attn_implementation": "eager"} if bf16 else {}
     model, tokenizer = load_model_and_tokenizer(name, **options)
     model = model.eval().to(_dtype(bf16))
@@ -145,7 +151,7 @@ class Encoder(BaseEncoder):
         cls,
         models: Sequence[tuple[PreTrainedModel, PreTrainedTokenizerBase]],
         pooling: str = "cls",
-        bf16: bool = False,
+        bf16: bool | str = False,
     ) -> Encoder:
         """Models already in memory (not cacheable: no folder is known), e.g. during
         training; each is put in eval mode and cast to bfloat16 with ``bf16``."""
@@ -161,7 +167,7 @@ class Encoder(BaseEncoder):
         cls,
         paths: str | Path | Sequence[str | Path],
         pooling: str | Sequence[str] = "cls",
-        bf16: bool = False,
+        bf16: bool | str = False,
         weights: Sequence[float] | None = None,
         max_length: int | None = None,
     ) -> Encoder:
@@ -217,7 +223,7 @@ class CoupledTwinEncoder(TokenizedEncoder):
         self,
         model: TwinTowerModel,
         tokenizer: PreTrainedTokenizerBase,
-        bf16: bool = False,
+        bf16: bool | str = False,
         sources: tuple[Path | None, Path | None] = (None, None),
     ) -> None:
         positions = model.tower_1.config.max_position_embeddings
@@ -232,7 +238,7 @@ class CoupledTwinEncoder(TokenizedEncoder):
         tower_2: str | Path,
         num_cross_attention_layers: int | None = None,
         coupling: str | None = None,
-        bf16: bool = False,
+        bf16: bool | str = False,
     ) -> CoupledTwinEncoder:
         """Couple two tower folders (they must share the tokenizer) as in joint training.
 

@@ -14,6 +14,7 @@ import torch
 
 from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
 from jtcse.modeling.loading import default_device
+from jtcse.modeling.precision import resolve_bf16
 
 
 class SentenceEncoder(Protocol):
@@ -23,15 +24,17 @@ class SentenceEncoder(Protocol):
 def dev_scorer(
     sts_pairs: pd.DataFrame,
     make_encoder: Callable[[], SentenceEncoder],
-    bf16: bool = False,
+    bf16: bool | str = False,
     batch_size: int = 128,
 ) -> Callable[[], float]:
     """A function returning Spearman x 100 on STS-B dev of the encoder ``make_encoder()``.
 
     ``make_encoder`` is called at every evaluation, so it sees the current weights; with
-    ``bf16`` the encoding runs under bf16 autocast.
+    ``bf16`` (true, false or auto: :func:`~jtcse.modeling.precision.resolve_bf16`) the
+    encoding runs under bf16 autocast.
     """
     pairs = dev_pairs(sts_pairs)
+    bf16 = resolve_bf16(bf16, "training.bf16 (dev scoring)")
 
     def evaluate() -> float:
         encoder = make_encoder()

@@ -21,6 +21,7 @@ from jtcse.encoding import CoupledTwinEncoder, load_member, per_model
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.sts import StsResult, evaluate_sts, evaluation_pairs
 from jtcse.modeling.pooling import check_pooling
+from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.parameters import build_settings
 
@@ -49,7 +50,11 @@ class EncoderSpec:
 
     @classmethod
     def from_parameters(
-        cls, name: str, spec: Mapping[str, Any], bf16: bool, model_folders: Mapping[str, str]
+        cls,
+        name: str,
+        spec: Mapping[str, Any],
+        bf16: bool | str,
+        model_folders: Mapping[str, str],
     ) -> EncoderSpec:
         """``evaluation.encoders.<name>``; a model named in ``model_folders`` (a catalog
         dataset such as ``tower_1``) is replaced by its folder. A spec with ``uc`` (the
@@ -76,7 +81,7 @@ class EncoderSpec:
         parsed = cls(
             tuple(str(model_folders.get(model, model)) for model in models),
             pooling,
-            spec.get("bf16", bf16),
+            resolve_bf16(spec.get("bf16", bf16), f"{where}.bf16"),
             spec.get("coupled", False),
             weights,
         )

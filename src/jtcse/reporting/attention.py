@@ -25,6 +25,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from jtcse.encoding import max_tokens
 from jtcse.evaluation.sts import dev_pairs
 from jtcse.modeling.loading import default_device
+from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.twin_tower import TwinTowerModel
 
 MODES = ("alone", "coupled")
@@ -91,7 +92,7 @@ def compare_cls_attention_mass(
     sentences: Sequence[str],
     num_cross_attention_layers: int,
     coupling: str = "value_swap",
-    bf16: bool = False,
+    bf16: bool | str = False,
     batch_size: int = 32,
 ) -> dict:
     """m_k(l) of every tower pair, alone (n = 0) and coupled (n cross-attention layers).
@@ -101,7 +102,8 @@ def compare_cls_attention_mass(
         sentences: the sentences to measure on.
         num_cross_attention_layers: n of the coupled mode (it must divide the layer count).
         coupling: the coupling switch of the coupled mode (see ``twin_tower_config.COUPLINGS``).
-        bf16: run the towers in bfloat16 (masses are averaged in float32).
+        bf16: run the towers in bfloat16 (true, false or auto; masses are averaged in
+            float32).
         batch_size: sentences per forward pass.
 
     Returns:
@@ -111,6 +113,7 @@ def compare_cls_attention_mass(
     """
     if not pairs:
         raise ValueError("pairs must name at least one tower pair")
+    bf16 = resolve_bf16(bf16, "reporting.cls_attention_mass.bf16")
     dtype = torch.bfloat16 if bf16 else torch.float32
     mass: dict[str, dict[str, dict[str, list[float]]]] = {}
     for name, (tower_1, tower_2) in pairs.items():

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from jtcse.modeling.precision import check_bf16_setting
 from jtcse.training.validation import (
-    require_bool,
     require_choice,
     require_integer,
     require_real,
@@ -41,7 +41,9 @@ class TrainingConfig:
             :func:`learning_rate_multiplier`), both after ``warmup_steps`` of linear warm-up.
         warmup_steps: Steps of linear warm-up from lr/warmup_steps to lr.
         max_grad_norm: Clip the global L2 norm of the gradient to this (None: no clipping).
-        bf16: Run the forward pass and loss under bfloat16 autocast (weights stay float32).
+        bf16: Run the forward pass and loss under bfloat16 autocast (weights stay float32):
+            true, false or "auto" (bfloat16 where the device has it natively, see
+            :mod:`jtcse.modeling.precision`; :func:`~jtcse.training.loop.train` resolves it).
         seed: Seeds Python, NumPy and torch at the start; epoch e uses the data order
             ``randperm`` seeded with ``seed + e``.
         eval_every: Call ``evaluate_fn`` every this many steps (and at the end).
@@ -58,7 +60,7 @@ class TrainingConfig:
     schedule: str = "constant"
     warmup_steps: int = 0
     max_grad_norm: float | None = 1.0
-    bf16: bool = False
+    bf16: bool | str = False
     seed: int = 42
     eval_every: int = 100
     log_every: int = 10
@@ -76,7 +78,7 @@ class TrainingConfig:
         require_choice("schedule", self.schedule, SCHEDULES)
         require_integer("warmup_steps", self.warmup_steps, minimum=0)
         require_real("max_grad_norm", self.max_grad_norm, strict=True, optional=True)
-        require_bool("bf16", self.bf16)
+        check_bf16_setting(self.bf16)
         require_integer("seed", self.seed, minimum=0)
         if self.seed >= 2**32:
             raise ValueError(f"seed must be below 2**32; got {self.seed!r}")

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from jtcse.modeling.precision import resolve_bf16
 from jtcse.tracking import log_metrics
 from jtcse.training import distributed
 from jtcse.training.batching import batch_schedule
@@ -138,10 +140,13 @@ def train(
         )
     distributed.init_from_environment()
     distributed.check_batch_split(config.batch_size, len(sentences), total_steps)
-    identity = run_identity(config, sentences, extra_fingerprint)
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not parameters:
         raise ValueError("model has no parameter with requires_grad=True: nothing to train")
+    device = parameters[0].device
+    # what runs on this device: a checkpoint resumes only under the same precision
+    config = replace(config, bf16=resolve_bf16(config.bf16, f"{description}: bf16", device))
+    identity = run_identity(config, sentences, extra_fingerprint)
     optimizer = _adamw(parameters, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -160,7 +165,6 @@ def train(
     else:
         progress = restore(checkpoint, model, optimizer, scheduler)
 
-    device = parameters[0].device
     trained = distributed.wrap_model(model)
     trained.train()
     window: dict[str, Tensor] = {}

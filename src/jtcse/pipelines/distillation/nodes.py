@@ -36,10 +36,11 @@ def compute_teacher_embeddings(
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.encoding import Encoder
+    from jtcse.modeling.precision import resolve_bf16
     from jtcse.training.distillation import teacher_embeddings
 
     _, settings = distillation_run_settings(stage_params)
-    bf16 = teacher_bf16(stage_params)
+    bf16 = resolve_bf16(teacher_bf16(stage_params), "distillation.teacher_bf16")
     sentences = training_corpus.splitlines()[: settings.max_sentences]
     towers = [jtcse_tower_1, jtcse_tower_2]
     teacher = teacher_embeddings(towers, sentences, settings.max_length, bf16=bf16)
