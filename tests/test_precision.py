@@ -71,3 +71,32 @@ def test_evaluation_specs_and_the_teacher_setting_read_auto(native):
     with pytest.raises(ValueError, match=r"^evaluation\.encoders\.x\.bf16 must be true, false"):
         EncoderSpec.from_parameters("x", {"models": ["m"], "bf16": "on"}, False, {})
     assert teacher_bf16({"teacher_bf16": "auto"}) == "auto"
+
+
+def test_the_evaluation_tags_each_row_with_the_precision_it_ran_in(
+    tiny_bert_path: Path, tmp_path: Path, native
+):
+    import mlflow
+
+    from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
+    from jtcse.pipelines.evaluation.nodes import evaluate_family
+    from tests.senteval_fixture import write_senteval_fixture
+
+    table = read_sts_tasks(write_senteval_fixture(tmp_path / "senteval"), splits=EVALUATION_SPLITS)
+    parameters = {
+        "bf16": "auto",
+        "encoders": {
+            "asked_auto": {"models": [str(tiny_bert_path)]},
+            "asked_fp32": {"models": [str(tiny_bert_path)], "bf16": False},
+        },
+    }
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("precision")
+    try:
+        with mlflow.start_run() as run:
+            evaluate_family(table, parameters, tmp_path / "embeddings")
+        tags = mlflow.MlflowClient().get_run(run.info.run_id).data.tags
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
+    assert (tags["asked_auto.bf16"], tags["asked_fp32.bf16"]) == (str(native), "False")

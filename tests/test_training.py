@@ -466,10 +466,29 @@ def test_auto_bf16_autocasts_only_where_the_device_has_native_bf16(
         observed.append(torch.is_autocast_enabled("cpu"))
         return simcse_loss(model, batch)
 
+    import mlflow
+
     collate = sentence_collator(tokenizer, max_length=32)
     config = small_config(max_steps=1, bf16="auto")
-    train(fresh_model(), SENTENCES, collate, recording_loss, config, tmp_path)
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("precision")
+    try:
+        with mlflow.start_run() as run:
+            train(
+                fresh_model(),
+                SENTENCES,
+                collate,
+                recording_loss,
+                config,
+                tmp_path / "checkpoints",
+                description="tower_1",
+            )
+        tags = mlflow.MlflowClient().get_run(run.info.run_id).data.tags
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
     assert observed == [native]
+    assert tags["tower_1.bf16"] == str(native)  # the run records what ran, not "auto"
 
 
 @pytest.mark.parametrize(

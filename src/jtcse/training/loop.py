@@ -65,7 +65,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from jtcse.modeling.precision import resolve_bf16
-from jtcse.tracking import log_metrics
+from jtcse.tracking import log_metrics, set_tags
 from jtcse.training import distributed
 from jtcse.training.batching import batch_schedule
 from jtcse.training.config import (
@@ -157,6 +157,8 @@ def train(
 
     checkpoint_dir = Path(checkpoint_dir)
     main = distributed.is_main_process()
+    if main:
+        set_tags({f"{description}.bf16": str(config.bf16)})  # what ran, not what was asked
     checkpoint = checkpoint_to_resume(checkpoint_dir, identity, resume) if main else None
     checkpoint = distributed.broadcast_object(checkpoint)
     if checkpoint is None:

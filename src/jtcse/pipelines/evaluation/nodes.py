@@ -9,7 +9,7 @@ import pandas as pd
 
 from jtcse.evaluation.sts import StsResult, format_table
 from jtcse.modeling.uc_ensemble import weighted_spec_formula
-from jtcse.tracking import log_metrics
+from jtcse.tracking import log_metrics, set_tags
 
 # The catalog's model folders by the chain stage that trains them; an encoder spec is scored by
 # the node of the family whose folders it names (base: it names none of them).
@@ -40,25 +40,31 @@ def evaluate_family(
     Returns:
         The result of each spec that names one of ``model_folders`` and no other catalog
         folder (with no folders: each spec that names no catalog folder); every score is
-        logged to MLflow as ``<encoder>.<task>``.
+        logged to MLflow as ``<encoder>.<task>``, and the precision that ran (``bf16``
+        resolved on this machine) as the tag ``<encoder>.bf16``.
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.suite import evaluate_encoders, results_as_records
+    from jtcse.evaluation.suite import EncoderSpec, evaluate_encoders, results_as_records
 
     encoders = {
         name: spec
         for name, spec in evaluation_params["encoders"].items()
         if served_by(spec["models"], set(model_folders))
     }
+    bf16 = evaluation_params.get("bf16", False)
     results = evaluate_encoders(
         sts_pairs,
         encoders,
-        bf16=evaluation_params.get("bf16", False),
+        bf16=bf16,
         batch_size=evaluation_params.get("batch_size", 128),
         model_folders=model_folders,
         cache=EmbeddingCache(cache_folder),
     )
+    specs = {
+        name: EncoderSpec.from_parameters(name, spec, bf16, {}) for name, spec in encoders.items()
+    }
+    set_tags({f"{name}.bf16": str(spec.bf16) for name, spec in specs.items()})
     for name, scores in results_as_records(results).items():
         log_metrics({key: value for key, value in scores.items() if value is not None}, f"{name}.")
     return results
