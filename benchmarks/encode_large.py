@@ -3,8 +3,10 @@
 Writes the training corpus (``<data root>/unsup_corpus/train_all.txt``) repeated or cut to
 ``--small`` and ``--large`` lines into temporary files, then runs, each as its own process,
 
-    jtcse encode --model MODEL --input FILE --output FILE.npy --bf16
+    jtcse encode --model MODEL --input FILE --output FILE.npy [--bf16]
 
+with ``--bf16`` where this machine has native bfloat16 (:func:`jtcse.modeling.precision.
+native_bf16`; emulated bf16 would measure the emulation, not the streaming),
 and reads each process's wall time and peak resident memory (``os.wait4``: the process's own
 ``ru_maxrss``). Printed and written to ``benchmarks/results/encode_large.json``: the rate of
 each size, their ratio, the peak RSS of each, and whether the output has one row per line.
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from jtcse.atomic import write_json_atomic
+from jtcse.modeling.precision import native_bf16
 from jtcse.paths import data_root
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +46,7 @@ def write_sentences(corpus: Path, lines: int, path: Path) -> None:
 def run_encode(model: str, source: Path, output: Path) -> dict[str, float]:
     """Wall seconds and peak RSS (MiB) of one ``jtcse encode`` process."""
     command = [JTCSE, "encode", "--model", model, "--input", str(source)]
-    command += ["--output", str(output), "--bf16"]
+    command += ["--output", str(output)] + (["--bf16"] if native_bf16("cpu") else [])
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
@@ -64,7 +67,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     corpus = data_root(PROJECT_ROOT) / "unsup_corpus" / "train_all.txt"
-    report = {"benchmark": "encode_large", "model": args.model, "runs": {}}
+    report = {
+        "benchmark": "encode_large",
+        "model": args.model,
+        "bf16": native_bf16("cpu"),
+        "runs": {},
+    }
     with tempfile.TemporaryDirectory() as scratch:
         for name, lines in (("small", args.small), ("large", args.large)):
             source, output = Path(scratch) / f"{name}.txt", Path(scratch) / f"{name}.npy"
