@@ -13,6 +13,10 @@ each size, their ratio, the peak RSS of each, and whether the output has one row
 Targets: the large rate within 10 % of the small one, peak RSS under 2 GiB::
 
     python benchmarks/encode_large.py --large 1000000
+
+``--model`` takes what ``jtcse encode --model`` takes, e.g. the chain's int8 ONNX export
+``data/06_models/student_onnx_int8`` (the same architecture as all-MiniLM-L6-v2; on a CPU
+without native bfloat16 it is faster than the fp32 torch model).
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from jtcse.atomic import write_json_atomic
 from jtcse.modeling.precision import native_bf16
 from jtcse.paths import data_root
+from precision_speed import cpu_name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 JTCSE = str(Path(sys.executable).with_name("jtcse"))
@@ -70,6 +76,8 @@ def main() -> None:
     report = {
         "benchmark": "encode_large",
         "model": args.model,
+        "cpu": cpu_name(),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "bf16": native_bf16("cpu"),
         "runs": {},
     }
