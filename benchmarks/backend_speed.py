@@ -18,25 +18,38 @@ Variants (``--variant`` to choose; default all):
   bf16 weights with eager attention, our default for encoding on CPU);
 - ``jtcse_onnx_int8``: our ONNX export quantised by :func:`jtcse.export.onnx.quantize_int8`,
   on ONNX Runtime through our batching;
+- ``jtcse_openvino``, ``jtcse_openvino_f32``, ``jtcse_openvino_int8``: the same tokenisation
+  and batching over OpenVINO (a prototype in this script, not a backend of the package): our
+  ONNX export compiled with OpenVINO's default precision, with f32, or after ``nncf.quantize``
+  (static int8); they run under ``--openvino-python``, a copy of the project environment with
+  ``openvino`` and ``nncf`` (command below);
 - ``st_torch_fp32``, ``st_torch_bf16``: ``SentenceTransformer(modules=[Transformer,
   Pooling("cls")]).encode``, the model in fp32 or cast to bfloat16;
 - ``st_onnx_fp32``, ``st_onnx_int8``: ``Transformer(..., backend="onnx")``; int8 is
-  ``export_dynamic_quantized_onnx_model(model, "avx512_vnni", ...)``;
+  ``export_dynamic_quantized_onnx_model(model, CONFIG, ...)`` with the best of its
+  configurations that this CPU runs (``avx512_vnni``, ``avx512`` or ``avx2``);
 - ``st_openvino``, ``st_openvino_f32``, ``st_openvino_int8``: ``backend="openvino"`` with
   OpenVINO's default precision (bf16 on CPUs with AMX), with ``INFERENCE_PRECISION_HINT`` f32,
   and ``export_static_quantized_openvino_model`` (calibrated, as its default does on GLUE
   SST-2's training sentences, here on the same sentences from SentEval's SST2 train file, as
   the Hub is out of reach).
 
-The benchmark environments (the constraint keeps pip from replacing the CPU torch with a CUDA
-build; uninstall torchvision if pip pulls one in: it breaks ``import transformers``)::
+The benchmark environments (the constraints keep pip from replacing the CPU torch with a CUDA
+build and transformers 4.57's huggingface-hub with 1.x; uninstall torchvision if pip pulls one
+in: it breaks ``import transformers``; OpenVINO's static int8 export needs ``datasets``)::
 
-    echo torch==2.13.0 > /tmp/torch.txt
+    printf 'torch==2.13.0\nhuggingface-hub<1.0\n' > /tmp/st-constraints.txt
     for extra in onnx openvino; do
         python3 -m venv /tmp/st-$extra-env && /tmp/st-$extra-env/bin/pip install torch==2.13.0
-        /tmp/st-$extra-env/bin/pip install -c /tmp/torch.txt \
+        /tmp/st-$extra-env/bin/pip install -c /tmp/st-constraints.txt \
             "sentence-transformers[$extra]==5.7.0" transformers==4.57.6
     done
+    /tmp/st-openvino-env/bin/pip install -c /tmp/st-constraints.txt datasets
+    /tmp/st-openvino-env/bin/pip uninstall -y torchvision
+    python3 -m venv /tmp/ov-env && /tmp/ov-env/bin/pip install -r requirements/lock.txt
+    /tmp/ov-env/bin/pip install --no-deps -e .
+    .venv/bin/pip freeze --exclude-editable > /tmp/project.txt
+    /tmp/ov-env/bin/pip install -c /tmp/project.txt openvino==2026.4.1 nncf==3.4.0
 
 Printed and written to ``benchmarks/results/backend_speed.json``: sentences/s per variant, its
 ratio to the best sentence-transformers variant, STS-7 average and its difference to
@@ -50,7 +63,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import statistics
 import subprocess
@@ -63,6 +75,7 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "backend_speed.json"
 OURS = ("jtcse_fp32", "jtcse_bf16", "jtcse_onnx_int8")
+OPENVINO = ("jtcse_openvino", "jtcse_openvino_f32", "jtcse_openvino_int8")
 THEIRS = (
     "st_torch_fp32",
     "st_torch_bf16",
@@ -101,8 +114,9 @@ def st_encoder(name: str, folder: Path, calibration: Path):
     if name == "st_onnx_int8":
         from sentence_transformers import export_dynamic_quantized_onnx_model
 
-        export_dynamic_quantized_onnx_model(build("onnx"), "avx512_vnni", str(folder))
-        return build("onnx", file_name="onnx/model_qint8_avx512_vnni.onnx")
+        config = onnx_quantization_config()
+        export_dynamic_quantized_onnx_model(build("onnx"), config, str(folder))
+        return build("onnx", file_name=f"onnx/model_qint8_{config}.onnx")
     if name == "st_openvino":
         return build("openvino")
     if name == "st_openvino_f32":
@@ -110,6 +124,15 @@ def st_encoder(name: str, folder: Path, calibration: Path):
     if name == "st_openvino_int8":
         return build("openvino", file_name=openvino_int8(build("openvino"), folder, calibration))
     raise ValueError(f"unknown variant {name}")
+
+
+def onnx_quantization_config() -> str:
+    """The best of sentence-transformers' x86 dynamic int8 configurations for this CPU, by
+    its flags in /proc/cpuinfo."""
+    flags = set(Path("/proc/cpuinfo").read_text().split())
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    return "avx512" if "avx512f" in flags else "avx2"
 
 
 def openvino_int8(model, folder: Path, calibration: Path) -> str:
@@ -143,6 +166,44 @@ def jtcse_encoder(name: str, folder: Path):
     return load_pooled_model(folder, "cls", bf16=name == "jtcse_bf16")
 
 
+def openvino_encoder(name: str, folder: Path, calibration: Path):
+    """Our tokenisation and batching over OpenVINO (a measured prototype, not a backend of the
+    package): ``folder`` exported to ONNX as the chain does, read by OpenVINO and compiled for
+    the CPU with its default precision hint, with ``f32``, or after ``nncf.quantize`` (static
+    int8, transformer preset, calibrated on the first 300 sentences of ``calibration``)."""
+    import nncf
+    import openvino
+    import torch
+
+    from jtcse.encoding.onnx_runtime import OUTPUT_NAME, OnnxEncoder
+    from jtcse.export.onnx import export_onnx
+
+    onnx_file = export_onnx(folder, folder.parent / "onnx_export")
+    encoder = OnnxEncoder.load(onnx_file)
+    core = openvino.Core()
+    model = core.read_model(str(onnx_file))
+    if name == "jtcse_openvino_int8":
+        lines = calibration.read_text().splitlines()[:300]
+        feeds = [
+            {key: value for key, value in encoder.tokenizer(line.rsplit("\t", 1)[0],
+             return_tensors="np").items() if key in encoder.input_names}
+            for line in lines
+        ]  # fmt: skip
+        model = nncf.quantize(
+            model, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER, subset_size=300
+        )
+    hint = {"INFERENCE_PRECISION_HINT": "f32"} if name == "jtcse_openvino_f32" else {}
+    compiled = core.compile_model(model, "CPU", hint)
+    request, output = compiled.create_infer_request(), compiled.output(OUTPUT_NAME)
+
+    class OpenVinoEncoder(OnnxEncoder):
+        def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            feed = {key: batch[key].numpy().astype(np.int64) for key in self.input_names}
+            return torch.from_numpy(np.array(request.infer(feed)[output]))
+
+    return OpenVinoEncoder(encoder.session, encoder.tokenizer, encoder.max_length)
+
+
 def run_worker(args: argparse.Namespace) -> None:
     """Load (not timed), warm up, encode every sentence (timed), save the vectors, print the
     seconds as one JSON line."""
@@ -155,7 +216,11 @@ def run_worker(args: argparse.Namespace) -> None:
             vectors = encoder.encode(batch, batch_size=args.batch_size, convert_to_tensor=True)
             return vectors.float().numpy()
     else:
-        member = jtcse_encoder(args.worker, Path(args.model))
+        member = (
+            openvino_encoder(args.worker, Path(args.model), args.data / CALIBRATION_FILE)
+            if args.worker in OPENVINO
+            else jtcse_encoder(args.worker, Path(args.model))
+        )
 
         def encode(batch: list[str]) -> np.ndarray:
             return member.encode(batch, args.batch_size)
@@ -191,6 +256,8 @@ def run_variant(name: str, python: str, model: Path, scratch: Path, args) -> flo
 
 def python_of(name: str, args: argparse.Namespace) -> str:
     """The interpreter that runs variant ``name``."""
+    if name in OPENVINO:
+        return args.openvino_python
     if name.startswith("st_openvino"):
         return args.st_openvino_python or args.st_python
     return args.st_python if name.startswith("st_") else sys.executable
@@ -214,7 +281,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=None, help="SentEval folder")
     parser.add_argument("--st-python", help="python of the torch/ONNX benchmark environment")
     parser.add_argument("--st-openvino-python", help="python of the OpenVINO environment")
-    parser.add_argument("--variant", action="append", choices=OURS + THEIRS)
+    parser.add_argument(
+        "--openvino-python", help="python of the project environment with openvino and nncf"
+    )
+    parser.add_argument("--variant", action="append", choices=OURS + OPENVINO + THEIRS)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -226,17 +296,24 @@ def parse_args() -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> None:
     """Run every variant in turn, score and report."""
+    import torch
+
     from jtcse.atomic import write_json_atomic
     from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
     from jtcse.evaluation.sts import evaluate_sts
     from jtcse.evaluation.suite import evaluation_sentences
     from jtcse.modeling.names import resolve_model_path
     from jtcse.paths import senteval_root
+    from precision_speed import cpu_name
 
     args.data = args.data or senteval_root()
-    variants = args.variant or list(OURS + (THEIRS if args.st_python else ()))
+    variants = args.variant or list(
+        OURS + (OPENVINO if args.openvino_python else ()) + (THEIRS if args.st_python else ())
+    )
     if any(name.startswith("st_") for name in variants) and not args.st_python:
         raise SystemExit("--st-python: the sentence-transformers variants need the benchmark env")
+    if any(name in OPENVINO for name in variants) and not args.openvino_python:
+        raise SystemExit("--openvino-python: the jtcse_openvino variants need openvino and nncf")
     table = read_sts_tasks(args.data, splits=EVALUATION_SPLITS)
     sentences = evaluation_sentences(table)
     row_of = {sentence: row for row, sentence in enumerate(sentences)}
@@ -276,7 +353,8 @@ def main(args: argparse.Namespace) -> None:
             "sentences": len(sentences),
             "batch_size": args.batch_size,
             "repeats": args.repeats,
-            "machine": platform.processor() or platform.machine(),
+            "machine": cpu_name(),
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "versions": {
                 "project": versions(sys.executable),
                 "sentence_transformers_env": versions(args.st_python) if args.st_python else None,
