@@ -143,7 +143,7 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
     output_path.parent.mkdir(parents=True, exist_ok=True)
     source, target = onnx_export_folder(onnx_path), onnx_export_folder(output_path)
     if source.resolve() != target.resolve():
-        _copy_sidecar_files(source, target)
+        copy_export_files(source, target, {"quantization": QUANTIZATION})
     with atomic_path(output_path) as temporary:
         quantize_dynamic(
             onnx_path,
@@ -155,33 +155,33 @@ def quantize_int8(onnx_path: Path, output_path: Path) -> Path:
     return output_path
 
 
-def _copy_sidecar_files(source: Path, target: Path) -> None:
+def copy_export_files(source: Path, target: Path, metadata: dict[str, object]) -> None:
     """Copy the files of the export folder ``source`` to ``target`` (atomically, file by file)
-    but its ONNX models and model card, and write the metadata with its ``quantization``
-    entry."""
+    but its ONNX models and model card, and write its metadata updated with ``metadata``."""
     models = source / Path(ONNX_MODEL_FILE).parent
     for path in sorted(source.rglob("*")):
         copied = path.name not in (METADATA_FILE, MODEL_CARD_FILE) and path.suffix != ".onnx"
         if path.is_file() and copied and not path.is_relative_to(models):
             with open_atomic(target / path.relative_to(source), "wb") as handle:
                 handle.write(path.read_bytes())
-    metadata = read_metadata(source)
-    write_json_atomic(target / METADATA_FILE, {**metadata, "quantization": QUANTIZATION})
+    write_json_atomic(target / METADATA_FILE, {**read_metadata(source), **metadata})
 
 
 def parity(
     model_folder: str | Path, onnx_path: str | Path, sentences: Sequence[str]
 ) -> dict[str, float]:
-    """Compare the PyTorch float32 [CLS] embeddings of ``model_folder`` with the ONNX ones.
-
-    Returns ``max_abs_difference`` = max_ij |a_ij - b_ij| and ``min_cosine`` =
-    min_i a_i . b_i / (|a_i| |b_i|) over the rows of ``sentences``.
-    """
+    """Compare the PyTorch float32 [CLS] embeddings of ``model_folder`` with the ONNX ones
+    (see :func:`compare_rows`)."""
     sentences = list(sentences)
     if not sentences:
         raise ValueError("sentences must not be empty")
     reference = Encoder.load(model_folder, pooling="cls").encode(sentences)
-    exported = OnnxEncoder.load(onnx_path).encode(sentences)
+    return compare_rows(reference, OnnxEncoder.load(onnx_path).encode(sentences))
+
+
+def compare_rows(reference: np.ndarray, exported: np.ndarray) -> dict[str, float]:
+    """``max_abs_difference`` = max_ij |a_ij - b_ij| and ``min_cosine`` =
+    min_i a_i . b_i / (|a_i| |b_i|) between the rows of two [sentences, dimension] arrays."""
     cosines = np.sum(normalize_rows(reference) * normalize_rows(exported), axis=1)
     return {
         "max_abs_difference": float(np.abs(reference - exported).max()),

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 # The model file of an ONNX export folder (jtcse.export.onnx), where sentence-transformers'
 # ONNX backend looks for it.
 ONNX_MODEL_FILE = "onnx/model.onnx"
+# The model file of an OpenVINO export folder (jtcse.export.openvino; its weights are the .bin
+# beside it), where sentence-transformers' OpenVINO backend looks for it.
+OPENVINO_MODEL_FILE = "openvino/openvino_model.xml"
 # The model card (jtcse.publishing.model_card): documentation, not part of what a model is.
 MODEL_CARD_FILE = "README.md"
 
@@ -130,20 +133,22 @@ def _digest_of_files(folder: Path, signature: tuple[tuple[str, int, int], ...]) 
     return folder_digest(folder)
 
 
-def is_onnx_export(folder: Path | str) -> bool:
-    """Whether ``folder`` is an ONNX export: it holds :data:`ONNX_MODEL_FILE` and no PyTorch
-    weights (a Hugging Face folder that also ships ONNX files loads as PyTorch)."""
+def is_onnx_export(folder: Path | str, layout: str = ONNX_MODEL_FILE) -> bool:
+    """Whether ``folder`` is an ONNX export (or, with ``layout`` :data:`OPENVINO_MODEL_FILE`,
+    an OpenVINO one): it holds ``layout`` and no PyTorch weights (a Hugging Face folder that
+    also ships ONNX files loads as PyTorch)."""
     folder = Path(folder)
     weights = [*folder.glob("*.safetensors"), *folder.glob("pytorch_model*.bin")]
-    return (folder / ONNX_MODEL_FILE).is_file() and not weights
+    return (folder / layout).is_file() and not weights
 
 
-def onnx_export_folder(model_file: Path | str) -> Path:
-    """The export folder of an ONNX model file: the folder :data:`ONNX_MODEL_FILE` is relative
-    to when the file sits there, else the file's own folder."""
+def onnx_export_folder(model_file: Path | str, layout: str = ONNX_MODEL_FILE) -> Path:
+    """The export folder of an ONNX model file (or an OpenVINO one, with ``layout``
+    :data:`OPENVINO_MODEL_FILE`): the folder ``layout`` is relative to when the file sits
+    there, else the file's own folder."""
     model_file = Path(model_file)
-    depth = len(Path(ONNX_MODEL_FILE).parts)
-    if model_file.parts[-depth:] == Path(ONNX_MODEL_FILE).parts:
+    depth = len(Path(layout).parts)
+    if model_file.parts[-depth:] == Path(layout).parts:
         return model_file.parents[depth - 1]
     return model_file.parent
 
