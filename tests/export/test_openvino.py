@@ -1,0 +1,112 @@
+"""OpenVINO conversion of an ONNX export: parity, static int8, loading, cache identity, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jtcse.console import main
+from jtcse.encoding import load_encoder
+from jtcse.encoding.onnx_runtime import METADATA_FILE, OnnxEncoder
+from jtcse.encoding.openvino_runtime import OpenVinoEncoder
+from jtcse.export.onnx import compare_rows, export_onnx
+from jtcse.export.openvino import QUANTIZATION, export_openvino, openvino_parity
+from jtcse.modeling.folders import OPENVINO_MODEL_FILE
+from tests.export.test_onnx import SENTENCES
+
+CALIBRATION = [f"sentence number {index} about a {word} ." for index, word in
+               enumerate(["cat", "dog", "man", "guitar", "field", "train"] * 5)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def onnx_path(tiny_bert_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_onnx(tiny_bert_path, tmp_path_factory.mktemp("export") / "onnx")
+
+
+@pytest.fixture(scope="module")
+def fp32_folder(onnx_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("openvino") / "fp32"
+    export_openvino(onnx_path, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def int8_folder(onnx_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("openvino") / "int8"
+    export_openvino(onnx_path.parent.parent, folder, CALIBRATION)
+    return folder
+
+
+def test_fp32_conversion_matches_onnx_runtime(onnx_path: Path, fp32_folder: Path) -> None:
+    report = openvino_parity(onnx_path, fp32_folder, SENTENCES)
+    assert report["max_abs_difference"] < 1e-4
+    assert report["min_cosine"] > 0.99999
+
+
+def test_folder_is_laid_out_for_sentence_transformers(fp32_folder: Path, onnx_path: Path) -> None:
+    assert (fp32_folder / OPENVINO_MODEL_FILE).with_suffix(".bin").is_file()
+    assert not list(fp32_folder.rglob("*.onnx"))
+    for name in ("tokenizer.json", "config.json", "modules.json", "sentence_bert_config.json"):
+        assert (fp32_folder / name).is_file(), name
+    metadata = json.loads((fp32_folder / METADATA_FILE).read_text())
+    assert metadata["quantization"] is None and metadata["openvino_version"]
+    assert metadata["pooling"] == "cls"
+
+
+def test_static_int8_is_close_and_does_not_depend_on_the_batch(
+    onnx_path: Path, int8_folder: Path
+) -> None:
+    metadata = json.loads((int8_folder / METADATA_FILE).read_text())
+    assert metadata["quantization"] == QUANTIZATION
+    xml = (int8_folder / OPENVINO_MODEL_FILE).read_text()
+    assert "FakeQuantize" in xml or "FakeConvert" in xml  # the quantised graph, not a copy
+    encoder = OpenVinoEncoder.load(int8_folder, precision="f32")
+    together = encoder.encode(SENTENCES, batch_size=len(SENTENCES))
+    alone = np.concatenate([encoder.encode([sentence]) for sentence in SENTENCES])
+    assert compare_rows(together, alone)["max_abs_difference"] < 1e-4
+    reference = OnnxEncoder.load(onnx_path).encode(SENTENCES)
+    assert compare_rows(reference, together)["min_cosine"] > 0.9
+
+
+def test_load_encoder_picks_openvino_for_its_folder_and_file(fp32_folder: Path) -> None:
+    for path in (fp32_folder, fp32_folder / OPENVINO_MODEL_FILE):
+        encoder = load_encoder(path)
+        assert isinstance(encoder, OpenVinoEncoder)
+        assert encoder.dimension == encoder.encode(["a cat ."]).shape[1]
+    with pytest.raises(ValueError, match="only pooling='cls'"):
+        load_encoder(fp32_folder, pooling="mean")
+
+
+def test_cache_identity_names_the_folder_and_the_precision(
+    fp32_folder: Path, int8_folder: Path
+) -> None:
+    f32 = OpenVinoEncoder.load(fp32_folder, precision="f32").cache_identities()
+    assert f32[0]["inference_precision"] == "f32"
+    assert OpenVinoEncoder.load(int8_folder, precision="f32").cache_identities() != f32
+
+
+def test_bad_files_get_one_line_errors(tmp_path: Path, fp32_folder: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="model not found"):
+        OpenVinoEncoder.load(tmp_path / "missing.xml")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<net> not a model")
+    with pytest.raises(ValueError, match="not an OpenVINO model"):
+        OpenVinoEncoder.load(broken)
+
+
+def test_console_export_checks_parity(
+    onnx_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("\n".join(SENTENCES) + "\n\n")
+    output = tmp_path / "openvino"
+    command = ["export-openvino", "--onnx", str(onnx_path), "--output", str(output)]
+    assert main([*command, "--sentences", str(sentences)]) == 0
+    assert f"against ONNX Runtime on {len(SENTENCES)} sentences" in capsys.readouterr().out
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert main([*command, "--sentences", str(empty)]) == 2
+    assert f"{empty}: no sentences" in capsys.readouterr().err
