@@ -18,11 +18,11 @@ Variants (``--variant`` to choose; default all):
   bf16 weights with eager attention, our default for encoding on CPU);
 - ``jtcse_onnx_int8``: our ONNX export quantised by :func:`jtcse.export.onnx.quantize_int8`,
   on ONNX Runtime through our batching;
-- ``jtcse_openvino``, ``jtcse_openvino_f32``, ``jtcse_openvino_int8``: the same tokenisation
-  and batching over OpenVINO (a prototype in this script, not a backend of the package): our
-  ONNX export compiled with OpenVINO's default precision, with f32, or after ``nncf.quantize``
-  (static int8); they run under ``--openvino-python``, a copy of the project environment with
-  ``openvino`` and ``nncf`` (command below);
+- ``jtcse_openvino``, ``jtcse_openvino_f32``, ``jtcse_openvino_int8``: our ONNX export
+  converted by :func:`jtcse.export.openvino.export_openvino` (int8: static, calibrated on the
+  same SST2 sentences as ``st_openvino_int8``) and encoded by
+  :class:`jtcse.encoding.openvino_runtime.OpenVinoEncoder` with OpenVINO's default precision or
+  f32;
 - ``st_torch_fp32``, ``st_torch_bf16``: ``SentenceTransformer(modules=[Transformer,
   Pooling("cls")]).encode``, the model in fp32 or cast to bfloat16;
 - ``st_onnx_fp32``, ``st_onnx_int8``: ``Transformer(..., backend="onnx")``; int8 is
@@ -46,10 +46,6 @@ in: it breaks ``import transformers``; OpenVINO's static int8 export needs ``dat
     done
     /tmp/st-openvino-env/bin/pip install -c /tmp/st-constraints.txt datasets
     /tmp/st-openvino-env/bin/pip uninstall -y torchvision
-    python3 -m venv /tmp/ov-env && /tmp/ov-env/bin/pip install -r requirements/lock.txt
-    /tmp/ov-env/bin/pip install --no-deps -e .
-    .venv/bin/pip freeze --exclude-editable > /tmp/project.txt
-    /tmp/ov-env/bin/pip install -c /tmp/project.txt openvino==2026.4.1 nncf==3.4.0
 
 Printed and written to ``benchmarks/results/backend_speed.json``: sentences/s per variant, its
 ratio to the best sentence-transformers variant, STS-7 average and its difference to
@@ -74,8 +70,14 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "backend_speed.json"
-OURS = ("jtcse_fp32", "jtcse_bf16", "jtcse_onnx_int8")
-OPENVINO = ("jtcse_openvino", "jtcse_openvino_f32", "jtcse_openvino_int8")
+OURS = (
+    "jtcse_fp32",
+    "jtcse_bf16",
+    "jtcse_onnx_int8",
+    "jtcse_openvino",
+    "jtcse_openvino_f32",
+    "jtcse_openvino_int8",
+)
 THEIRS = (
     "st_torch_fp32",
     "st_torch_bf16",
@@ -135,13 +137,18 @@ def onnx_quantization_config() -> str:
     return "avx512" if "avx512f" in flags else "avx2"
 
 
+def calibration_sentences(calibration: Path) -> list[str]:
+    """The sentences of SentEval's SST2 train file (``sentence<TAB>label`` lines)."""
+    return [line.rsplit("\t", 1)[0].strip() for line in calibration.read_text().splitlines()]
+
+
 def openvino_int8(model, folder: Path, calibration: Path) -> str:
     """Static int8 quantisation of an OpenVINO model into ``folder``, calibrated on the
     sentences of ``calibration`` (``sentence<TAB>label`` lines, made a local dataset folder);
     the quantised file's name in ``folder``."""
     from sentence_transformers import export_static_quantized_openvino_model
 
-    sentences = [line.rsplit("\t", 1)[0].strip() for line in calibration.read_text().splitlines()]
+    sentences = calibration_sentences(calibration)
     dataset = folder / "calibration"
     dataset.mkdir()
     (dataset / "train.jsonl").write_text(
@@ -153,55 +160,26 @@ def openvino_int8(model, folder: Path, calibration: Path) -> str:
     return "openvino/openvino_model_qint8_quantized.xml"
 
 
-def jtcse_encoder(name: str, folder: Path):
-    """Our encoder for variant ``name`` (the int8 export is written into ``folder``)."""
+def jtcse_encoder(name: str, folder: Path, calibration: Path):
+    """Our encoder for variant ``name`` (exports are written beside ``folder``; OpenVINO's
+    int8 is calibrated on the sentences of ``calibration``, as ``st_openvino_int8``)."""
     from jtcse.encoding import load_member, load_pooled_model
 
-    if name == "jtcse_onnx_int8":
+    if name.startswith(("jtcse_onnx", "jtcse_openvino")):
         from jtcse.export.onnx import export_onnx, quantize_int8
         from jtcse.modeling.folders import ONNX_MODEL_FILE
 
         onnx_file = export_onnx(folder, folder.parent / "onnx_export")
+    if name == "jtcse_onnx_int8":
         return load_member(quantize_int8(onnx_file, folder.parent / "int8" / ONNX_MODEL_FILE))
+    if name.startswith("jtcse_openvino"):
+        from jtcse.encoding.openvino_runtime import OpenVinoEncoder
+        from jtcse.export.openvino import export_openvino
+
+        int8 = calibration_sentences(calibration) if name == "jtcse_openvino_int8" else None
+        converted = export_openvino(onnx_file, folder.parent / "openvino", int8)
+        return OpenVinoEncoder.load(converted, "f32" if name == "jtcse_openvino_f32" else None)
     return load_pooled_model(folder, "cls", bf16=name == "jtcse_bf16")
-
-
-def openvino_encoder(name: str, folder: Path, calibration: Path):
-    """Our tokenisation and batching over OpenVINO (a measured prototype, not a backend of the
-    package): ``folder`` exported to ONNX as the chain does, read by OpenVINO and compiled for
-    the CPU with its default precision hint, with ``f32``, or after ``nncf.quantize`` (static
-    int8, transformer preset, calibrated on the first 300 sentences of ``calibration``)."""
-    import nncf
-    import openvino
-    import torch
-
-    from jtcse.encoding.onnx_runtime import OUTPUT_NAME, OnnxEncoder
-    from jtcse.export.onnx import export_onnx
-
-    onnx_file = export_onnx(folder, folder.parent / "onnx_export")
-    encoder = OnnxEncoder.load(onnx_file)
-    core = openvino.Core()
-    model = core.read_model(str(onnx_file))
-    if name == "jtcse_openvino_int8":
-        lines = calibration.read_text().splitlines()[:300]
-        feeds = [
-            {key: value for key, value in encoder.tokenizer(line.rsplit("\t", 1)[0],
-             return_tensors="np").items() if key in encoder.input_names}
-            for line in lines
-        ]  # fmt: skip
-        model = nncf.quantize(
-            model, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER, subset_size=300
-        )
-    hint = {"INFERENCE_PRECISION_HINT": "f32"} if name == "jtcse_openvino_f32" else {}
-    compiled = core.compile_model(model, "CPU", hint)
-    request, output = compiled.create_infer_request(), compiled.output(OUTPUT_NAME)
-
-    class OpenVinoEncoder(OnnxEncoder):
-        def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-            feed = {key: batch[key].numpy().astype(np.int64) for key in self.input_names}
-            return torch.from_numpy(np.array(request.infer(feed)[output]))
-
-    return OpenVinoEncoder(encoder.session, encoder.tokenizer, encoder.max_length)
 
 
 def run_worker(args: argparse.Namespace) -> None:
@@ -216,11 +194,7 @@ def run_worker(args: argparse.Namespace) -> None:
             vectors = encoder.encode(batch, batch_size=args.batch_size, convert_to_tensor=True)
             return vectors.float().numpy()
     else:
-        member = (
-            openvino_encoder(args.worker, Path(args.model), args.data / CALIBRATION_FILE)
-            if args.worker in OPENVINO
-            else jtcse_encoder(args.worker, Path(args.model))
-        )
+        member = jtcse_encoder(args.worker, Path(args.model), args.data / CALIBRATION_FILE)
 
         def encode(batch: list[str]) -> np.ndarray:
             return member.encode(batch, args.batch_size)
@@ -256,8 +230,6 @@ def run_variant(name: str, python: str, model: Path, scratch: Path, args) -> flo
 
 def python_of(name: str, args: argparse.Namespace) -> str:
     """The interpreter that runs variant ``name``."""
-    if name in OPENVINO:
-        return args.openvino_python
     if name.startswith("st_openvino"):
         return args.st_openvino_python or args.st_python
     return args.st_python if name.startswith("st_") else sys.executable
@@ -281,10 +253,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=None, help="SentEval folder")
     parser.add_argument("--st-python", help="python of the torch/ONNX benchmark environment")
     parser.add_argument("--st-openvino-python", help="python of the OpenVINO environment")
-    parser.add_argument(
-        "--openvino-python", help="python of the project environment with openvino and nncf"
-    )
-    parser.add_argument("--variant", action="append", choices=OURS + OPENVINO + THEIRS)
+    parser.add_argument("--variant", action="append", choices=OURS + THEIRS)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -307,13 +276,9 @@ def main(args: argparse.Namespace) -> None:
     from precision_speed import cpu_name
 
     args.data = args.data or senteval_root()
-    variants = args.variant or list(
-        OURS + (OPENVINO if args.openvino_python else ()) + (THEIRS if args.st_python else ())
-    )
+    variants = args.variant or list(OURS + (THEIRS if args.st_python else ()))
     if any(name.startswith("st_") for name in variants) and not args.st_python:
         raise SystemExit("--st-python: the sentence-transformers variants need the benchmark env")
-    if any(name in OPENVINO for name in variants) and not args.openvino_python:
-        raise SystemExit("--openvino-python: the jtcse_openvino variants need openvino and nncf")
     table = read_sts_tasks(args.data, splits=EVALUATION_SPLITS)
     sentences = evaluation_sentences(table)
     row_of = {sentence: row for row, sentence in enumerate(sentences)}
