@@ -174,7 +174,7 @@ def _export_openvino(args: argparse.Namespace) -> int:
     import itertools
 
     from jtcse.encoding.lines import read_lines
-    from jtcse.export.checks import ExportThresholds
+    from jtcse.export.checks import ExportThresholds, check_parity
     from jtcse.export.openvino import CALIBRATION_SENTENCES, export_openvino, openvino_parity
 
     lines = (line for line in read_lines(args.sentences) if line.strip())
@@ -187,12 +187,8 @@ def _export_openvino(args: argparse.Namespace) -> int:
         f"wrote {model_file}; against ONNX Runtime on {len(sentences)} sentences: max abs "
         f"difference {report['max_abs_difference']:.2e}, min cosine {report['min_cosine']:.6f}"
     )
-    limits = ExportThresholds()
-    if not args.int8 and (
-        report["max_abs_difference"] > limits.max_abs_difference
-        or report["min_cosine"] < limits.min_cosine
-    ):
-        raise ValueError(f"OpenVINO parity failed for {model_file}: {report}")
+    if not args.int8:
+        check_parity(report, ExportThresholds(), model_file, "OpenVINO")
     return 0
 
 

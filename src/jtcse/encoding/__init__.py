@@ -84,9 +84,11 @@ def load_member(
 
 
 def _names_export(path: Path) -> bool:
-    return _names_openvino_model(path) or (
-        path.suffix == Path(ONNX_MODEL_FILE).suffix or is_onnx_export(path)
-    )
+    return _names_onnx_model(path) or _names_openvino_model(path)
+
+
+def _names_onnx_model(path: Path) -> bool:
+    return path.suffix == Path(ONNX_MODEL_FILE).suffix or is_onnx_export(path)
 
 
 def _names_openvino_model(path: Path) -> bool:

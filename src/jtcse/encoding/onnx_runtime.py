@@ -63,9 +63,7 @@ class OnnxEncoder(TokenizedEncoder):
         if OUTPUT_NAME not in {output.name for output in session.get_outputs()}:
             raise ValueError(f"{path}: no output {OUTPUT_NAME!r}; not a jtcse export")
         folder = onnx_export_folder(path)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        positions = read_metadata(folder).get("max_position_embeddings", tokenizer.model_max_length)
-        return cls(session, tokenizer, max_tokens(positions, tokenizer), folder)
+        return cls(session, *export_tokenizer(folder), folder)
 
     @property
     def dimension(self) -> int:
@@ -84,8 +82,21 @@ class OnnxEncoder(TokenizedEncoder):
         ]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        feed = {name: batch[name].numpy().astype(np.int64) for name in self.input_names}
+        feed = int64_feed(batch, self.input_names)
         return torch.from_numpy(self.session.run([OUTPUT_NAME], feed)[0])
+
+
+def export_tokenizer(folder: Path) -> tuple[PreTrainedTokenizerBase, int]:
+    """The tokenizer of an export folder and the length it truncates at (the smaller of the
+    exported model's position table and the tokenizer's ``model_max_length``)."""
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    positions = read_metadata(folder).get("max_position_embeddings", tokenizer.model_max_length)
+    return tokenizer, max_tokens(positions, tokenizer)
+
+
+def int64_feed(batch: dict[str, torch.Tensor], names: list[str]) -> dict[str, np.ndarray]:
+    """The model inputs ``names`` of a tokenised batch as int64 arrays, as the export takes."""
+    return {name: batch[name].numpy().astype(np.int64) for name in names}
 
 
 def check_model_file(path: Path) -> None:

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import openvino
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
-from jtcse.encoding.base import TokenizedEncoder, max_tokens
-from jtcse.encoding.onnx_runtime import OUTPUT_NAME, check_model_file, read_metadata
+from jtcse.encoding.base import TokenizedEncoder
+from jtcse.encoding.onnx_runtime import OUTPUT_NAME, check_model_file, export_tokenizer, int64_feed
 from jtcse.modeling.folders import (
     OPENVINO_MODEL_FILE,
     onnx_export_folder,
@@ -74,9 +74,7 @@ class OpenVinoEncoder(TokenizedEncoder):
         config = {PRECISION_HINT: precision} if precision else {}
         compiled = core.compile_model(model, "CPU", config)
         folder = onnx_export_folder(path, OPENVINO_MODEL_FILE)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        positions = read_metadata(folder).get("max_position_embeddings", tokenizer.model_max_length)
-        return cls(compiled, tokenizer, max_tokens(positions, tokenizer), folder)
+        return cls(compiled, *export_tokenizer(folder), folder)
 
     @property
     def dimension(self) -> int:
@@ -100,6 +98,6 @@ class OpenVinoEncoder(TokenizedEncoder):
         ]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        feed = {name: batch[name].numpy().astype(np.int64) for name in self.input_names}
+        outputs = self.request.infer(int64_feed(batch, self.input_names))
         # The request reuses its output buffer on the next call: copy the rows out.
-        return torch.from_numpy(np.array(self.request.infer(feed)[self.output]))
+        return torch.from_numpy(np.array(outputs[self.output]))

@@ -45,6 +45,23 @@ def parity_sentences(corpus: Sequence[str], count: int) -> list[str]:
     return list(dict.fromkeys([*corpus[:count], *longest]))
 
 
+def check_parity(
+    report: dict[str, float], thresholds: ExportThresholds, path: Path, runtime: str
+) -> None:
+    """Raise ValueError naming ``runtime`` and ``path`` when the parity ``report``
+    (:func:`~jtcse.export.onnx.compare_rows`) passes the limits of ``thresholds``."""
+    if report["max_abs_difference"] > thresholds.max_abs_difference:
+        raise ValueError(
+            f"{runtime} parity failed for {path}: max abs difference "
+            f"{report['max_abs_difference']:.2e} > {thresholds.max_abs_difference:.2e}"
+        )
+    if report["min_cosine"] < thresholds.min_cosine:
+        raise ValueError(
+            f"{runtime} parity failed for {path}: min cosine {report['min_cosine']:.6f} < "
+            f"{thresholds.min_cosine}"
+        )
+
+
 def export_and_check(
     model_folder: str | Path,
     onnx_dir: Path,
@@ -67,16 +84,7 @@ def export_and_check(
         **limits,
         "opset": thresholds.opset,
     }
-    if report["max_abs_difference"] > thresholds.max_abs_difference:
-        raise ValueError(
-            f"ONNX parity failed for {onnx_path}: max abs difference "
-            f"{report['max_abs_difference']:.2e} > {thresholds.max_abs_difference:.2e}"
-        )
-    if report["min_cosine"] < thresholds.min_cosine:
-        raise ValueError(
-            f"ONNX parity failed for {onnx_path}: min cosine {report['min_cosine']:.6f} < "
-            f"{thresholds.min_cosine}"
-        )
+    check_parity(report, thresholds, onnx_path, "ONNX")
     int8_path = quantize_int8(onnx_path, Path(int8_dir) / ONNX_MODEL_FILE)
     pairs = dev_pairs(sts_pairs)
     report["dev_fp32"] = score_pairs(pairs, Encoder.load(model_folder).encode)[DEV_KEY]
