@@ -38,33 +38,47 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jtcse.errors import USER_ERRORS, error_line
 from jtcse.paths import data_root, senteval_root
 
+if TYPE_CHECKING:
+    from jtcse.encoding.plan import LoadedEncoder
+    from jtcse.evaluation.specs import EncoderSpec
 
-def _load(args: argparse.Namespace):
-    from jtcse.encoding import load_encoder
 
-    models = args.model[0] if len(args.model) == 1 else args.model
-    pooling = args.pooling[0] if len(args.pooling) == 1 else args.pooling
-    return load_encoder(models, pooling=pooling, bf16=args.bf16, weights=args.weights)
+def _spec(args: argparse.Namespace) -> EncoderSpec:
+    """The encoder that ``--model``, ``--pooling``, ``--weights``, ``--bf16`` and (where the
+    command has it) ``--normalize`` describe."""
+    from jtcse.evaluation.specs import EncoderSpec
+
+    return EncoderSpec(
+        tuple(args.model),
+        args.pooling[0] if len(args.pooling) == 1 else tuple(args.pooling),
+        args.bf16,
+        weights=None if args.weights is None else tuple(args.weights),
+        normalize=getattr(args, "normalize", False),
+    )
+
+
+def _load(args: argparse.Namespace) -> LoadedEncoder:
+    from jtcse.encoding.plan import load_encoders
+
+    return load_encoders({"cli": _spec(args)})["cli"]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from jtcse.atomic import write_json_atomic
     from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
-    from jtcse.evaluation.sts import evaluate_sts, format_table
+    from jtcse.evaluation.sts import format_table
+    from jtcse.evaluation.suite import evaluate_encoders
 
     table = read_sts_tasks(args.data, splits=EVALUATION_SPLITS)
-    encoder = _load(args)
-
-    def encode(sentences: Sequence[str]) -> np.ndarray:
-        return encoder.encode(sentences, batch_size=args.batch_size, show_progress=True)
-
-    result = evaluate_sts(table, encode)
     name = _describe(args)
+    result = evaluate_encoders(table, {name: _spec(args)}, batch_size=args.batch_size)[name]
     print(format_table({name: result}))
     if args.output:
         write_json_atomic(args.output, result.rounded())
@@ -74,7 +88,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _describe(args: argparse.Namespace) -> str:
     """The table's row name: each model with its pooling (and weight)."""
-    from jtcse.encoding import per_model
+    from jtcse.modeling.pooling import per_model
 
     poolings = per_model(args.pooling, len(args.model), "--pooling")
     weights = args.weights or [None] * len(args.model)
@@ -92,21 +106,21 @@ def _encode(args: argparse.Namespace) -> int:
         rows = count_lines(args.input)
         sentences = read_lines(args.input)
     else:
-        lines = list(read_lines(sys.stdin.buffer))
+        lines = list(read_lines(sys.stdin.buffer, name))
         rows, sentences = len(lines), iter(lines)
     if rows == 0:
         raise ValueError(f"no sentences in {name}")
     if args.no_blank_lines:
         sentences = check_no_blank_lines(sentences, name)
-    encoder = _load(args)
+    loaded = _load(args)
     if args.output:
-        encoder.encode_to_file(
-            sentences, rows, args.output, args.batch_size, args.normalize, show_progress=True
+        normalize = loaded.spec.normalize
+        loaded.encoder.encode_to_file(
+            sentences, rows, args.output, args.batch_size, normalize, show_progress=True
         )
-        print(f"wrote {rows} x {encoder.dimension} embeddings to {args.output}")
+        print(f"wrote {rows} x {loaded.encoder.dimension} embeddings to {args.output}")
     else:
-        vectors = encoder.encode(list(sentences), args.batch_size, normalize=args.normalize)
-        np.savetxt(sys.stdout, vectors, fmt="%.7g")
+        np.savetxt(sys.stdout, loaded.encode(list(sentences), args.batch_size), fmt="%.7g")
     return 0
 
 
@@ -137,24 +151,21 @@ def _zero_shot(args: argparse.Namespace) -> int:
     from jtcse.atomic import write_text_atomic
     from jtcse.data.mteb_layout import READERS, write_task_folders
     from jtcse.data.senteval_transfer import TRANSFER_TASKS, read_transfer_tasks
-    from jtcse.evaluation.zero_shot import DEFAULT_TASKS, evaluate_zero_shot, parse_tasks
+    from jtcse.evaluation.specs import DEFAULT_SUITE, parse_tasks
+    from jtcse.evaluation.zero_shot import evaluate_zero_shot
 
-    names = args.tasks or [*DEFAULT_TASKS, *TRANSFER_TASKS]
+    names = args.tasks or [DEFAULT_SUITE, *TRANSFER_TASKS]
     transfer = [task for task in names if isinstance(task, str) and task in TRANSFER_TASKS]
     mteb_names = [task for task in names if task not in transfer]
     tasks = parse_tasks(mteb_names) if mteb_names else []
     transfer_data = read_transfer_tasks(args.data / "senteval", transfer) if transfer else None
-    pooling = args.pooling[0] if len(args.pooling) == 1 else list(args.pooling)
     name = "+".join(Path(str(model)).name for model in args.model) + "_" + "_".join(args.pooling)
-    spec = {"models": args.model, "pooling": pooling, "bf16": args.bf16}
-    if args.weights is not None:
-        spec["weights"] = args.weights
     with tempfile.TemporaryDirectory(prefix="jtcse-zero-shot-") as work:
         local = [task.name for task in tasks if task.name in READERS]
         folders = write_task_folders(args.data, Path(work) / "tasks", local)
         output = args.output or Path(work) / "mteb"
         table = evaluate_zero_shot(
-            {name: spec | {"normalize": args.normalize}},
+            {name: _spec(args)},
             tasks,
             folders,
             output,
@@ -174,8 +185,9 @@ def _export_openvino(args: argparse.Namespace) -> int:
     import itertools
 
     from jtcse.encoding.lines import read_lines
-    from jtcse.export.checks import ExportThresholds, check_parity
+    from jtcse.export.checks import check_parity
     from jtcse.export.openvino import CALIBRATION_SENTENCES, export_openvino, openvino_parity
+    from jtcse.export.thresholds import ExportThresholds
 
     lines = (line for line in read_lines(args.sentences) if line.strip())
     sentences = list(itertools.islice(lines, CALIBRATION_SENTENCES))
@@ -283,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         nargs="+",
         help="mteb task or benchmark names and SentEval transfer tasks (MR, CR, SUBJ, MPQA, "
-        "SST2, TREC, MRPC; default: the offline suite and all seven)",
+        "SST2, TREC, MRPC), or a suite of them (local: every task with a local copy; default: "
+        "local and all seven)",
     )
     zero_shot.add_argument("--output", type=Path, help="write mteb's result files here")
     zero_shot.add_argument(
@@ -309,8 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data = data_root() if args.command == "zero-shot" else senteval_root()
     try:
         return args.handler(args)
-    except (OSError, ValueError) as error:  # OSError: missing files, Hub not reachable
-        print(f"jtcse: error: {error}", file=sys.stderr)
+    except USER_ERRORS as error:  # OSError: missing files, Hub not reachable
+        print(error_line(error), file=sys.stderr)
         return 2
 
 

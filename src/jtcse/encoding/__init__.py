@@ -3,7 +3,8 @@
 :mod:`~jtcse.encoding.base` writes ``encode()`` once; the backends supply their forward pass:
 :mod:`~jtcse.encoding.pytorch` (one model, a summed ensemble, the coupled twin) and
 :mod:`~jtcse.encoding.onnx_runtime` (an ONNX export) and :mod:`~jtcse.encoding.openvino_runtime`
-(an OpenVINO export). :func:`load_encoder` picks the backend from a path.
+(an OpenVINO export). :func:`load_encoder` picks the backend from a path;
+:mod:`~jtcse.encoding.plan` loads named encoder specs together (the evaluations, the CLI).
 
 Example:
     >>> encoder = load_encoder("data/06_models/student_onnx")
@@ -21,7 +22,6 @@ from jtcse.encoding.pytorch import (
     Encoder,
     PooledModelEncoder,
     load_pooled_model,
-    per_model,
 )
 from jtcse.modeling.folders import ONNX_MODEL_FILE, OPENVINO_MODEL_FILE, is_onnx_export
 
@@ -36,7 +36,6 @@ __all__ = [
     "load_pooled_model",
     "max_tokens",
     "normalize_rows",
-    "per_model",
 ]
 
 

@@ -21,14 +21,14 @@ import torch
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens
+from jtcse.modeling.device import default_device
 from jtcse.modeling.folders import remembered_folder_digest
 from jtcse.modeling.loading import (
-    default_device,
     load_model_and_tokenizer,
     local_folder,
     resolve_model_path,
 )
-from jtcse.modeling.pooling import check_pooling, pool
+from jtcse.modeling.pooling import check_pooling, per_model, pool
 from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.twin_tower import TwinTowerModel
 
@@ -121,13 +121,13 @@ class Encoder(BaseEncoder):
     with native bfloat16; ``benchmarks/eval_speed.py`` measures the speed and the STS
     difference); pooling and the returned vectors are float32. The models are put in eval
     mode. Members may have their own tokenizers, poolings (and backends: any
-    :class:`~jtcse.encoding.base.TokenizedEncoder`) but must share the embedding width;
+    :class:`~jtcse.encoding.base.BaseEncoder`) but must share the embedding width;
     ``names`` (one per member) name them in that error.
     """
 
     def __init__(
         self,
-        members: Sequence[TokenizedEncoder],
+        members: Sequence[BaseEncoder],
         weights: Sequence[float] | None = None,
         names: Sequence[str] | None = None,
     ) -> None:
@@ -199,17 +199,6 @@ class Encoder(BaseEncoder):
         for weight, member in zip(self.weights, self.members, strict=True):
             total += np.float32(weight) * member.embed(sentences, batch_size, show_progress, cache)
         return total
-
-
-def per_model(values: str | Sequence[str], count: int, what: str) -> list[str]:
-    """One value for each of ``count`` models: a single value repeated, or a list of exactly
-    ``count`` (ValueError naming ``what`` otherwise)."""
-    listed = [values] if isinstance(values, str) else list(values)
-    if len(listed) == 1:
-        return listed * count
-    if len(listed) != count:
-        raise ValueError(f"{what}: {len(listed)} values for {count} models; give 1 or {count}")
-    return listed
 
 
 class CoupledTwinEncoder(TokenizedEncoder):

@@ -6,24 +6,22 @@ Only the STS-B **dev** split is scored here; test splits are never used for sele
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import torch
 
 from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
-from jtcse.modeling.loading import default_device
+from jtcse.modeling.device import default_device
 from jtcse.modeling.precision import resolve_bf16
 
-
-class SentenceEncoder(Protocol):
-    def encode(self, sentences: list[str], batch_size: int = ...) -> np.ndarray: ...
+if TYPE_CHECKING:
+    from jtcse.encoding.base import BaseEncoder
 
 
 def dev_scorer(
     sts_pairs: pd.DataFrame,
-    make_encoder: Callable[[], SentenceEncoder],
+    make_encoder: Callable[[], BaseEncoder],
     bf16: bool | str = False,
     batch_size: int = 128,
 ) -> Callable[[], float]:

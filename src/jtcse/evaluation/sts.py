@@ -22,6 +22,8 @@ import pandas as pd
 
 from jtcse.data.senteval import ALL_TASKS
 
+# How an encoder is scored: sentences in, a float array out, row i for sentence i (such as the
+# bound ``encode`` of a :class:`~jtcse.encoding.base.BaseEncoder`, or rows computed before).
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
 TEST_SPLIT = {"STSBenchmark": "test", "SICKRelatedness": "test"}
 DEV_KEY = "STSBenchmark-dev"

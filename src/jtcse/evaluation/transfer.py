@@ -43,9 +43,9 @@ from jtcse.data.senteval_transfer import TRANSFER_FILES, TRANSFER_TASKS, read_tr
 from jtcse.encoding.base import BaseEncoder
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.linear_probe import ProbeFit, ProbeSettings, TrainedProbe, fit_probes
+from jtcse.evaluation.sts import EncodeFn
 from jtcse.tracking import log_metrics
 
-EncodeFn = Callable[[Sequence[str]], np.ndarray]
 PENALTIES = (1e-5, 1e-4, 1e-3, 1e-2)
 FOLDS = 10
 SEED = 1111

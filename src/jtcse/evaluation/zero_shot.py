@@ -4,8 +4,12 @@ protocols and seeds, so every score is comparable with the public MTEB results.
 A task runs from a local copy (:mod:`jtcse.data.mteb_layout`: the registered task, its name,
 metadata and protocol unchanged, its ``dataset.path`` pointed at the converted folder) or, for
 any other registered task or benchmark name (``MTEB(eng, v2)``), from the Hugging Face Hub on
-a machine that reaches it. Each encoder goes to mteb through
-:class:`~jtcse.evaluation.mteb_model.MtebEncoder`; mteb's result cache is never used
+a machine that reaches it. The encoder specs are loaded together
+(:func:`~jtcse.encoding.plan.load_encoders`: one load of each model, weights and per-model
+poolings as in the STS evaluation) and each goes to mteb through
+:class:`~jtcse.evaluation.mteb_model.MtebEncoder`, its revision a digest of what determines
+its numbers (:attr:`~jtcse.encoding.plan.LoadedEncoder.identity`); mteb's result cache is
+never used
 (``cache=None``, ``overwrite_strategy="always"``: a stale score can never come back) and each
 result is written in mteb's own format and layout,
 ``<output>/results/jtcse__<encoder>/<revision>/<Task>.json`` with ``model_meta.json`` beside
@@ -28,7 +32,6 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,15 +41,8 @@ from tqdm.auto import tqdm
 
 from jtcse.atomic import atomic_path, write_json_atomic
 from jtcse.data.mteb_layout import local_subsets
-from jtcse.encoding import (
-    BaseEncoder,
-    CoupledTwinEncoder,
-    Encoder,
-    PooledModelEncoder,
-    TokenizedEncoder,
-    load_member,
-)
-from jtcse.evaluation.suite import EncoderSpec
+from jtcse.encoding.plan import LoadedEncoder, load_encoders
+from jtcse.evaluation.specs import EncoderSpec, TaskSpec, parse_specs
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -57,24 +53,6 @@ if TYPE_CHECKING:
 CATEGORIES = {"Classification": "classification", "STS": "sts", "BitextMining": "bitext_mining"}
 TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds"]
 SPLIT = "test"
-# The offline suite: the tasks with a local copy, as ``conf/base/parameters_zero_shot.yml``
-# lists them (the CLI's default; a test keeps the two equal).
-DEFAULT_TASKS: tuple[str | dict[str, Any], ...] = (
-    "Banking77Classification",
-    {"name": "AmazonCounterfactualClassification", "subsets": ["en", "en-ext"], "per_subset": True},
-    "EmotionClassification",
-    "TweetSentimentExtractionClassification",
-    {"name": "STS17", "subsets": ["en-en"]},
-    "BIOSSES",
-    "STS12",
-    "STS13",
-    "STS14",
-    "STS15",
-    "STS16",
-    "STSBenchmark",
-    "SICK-R",
-    "Tatoeba",
-)
 
 
 def import_mteb() -> ModuleType:
@@ -83,40 +61,6 @@ def import_mteb() -> ModuleType:
     from jtcse.evaluation.mteb_model import mteb
 
     return mteb
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One entry of ``zero_shot.tasks``: a registered task or benchmark ``name``, the
-    ``subsets`` to evaluate (default: all of the local copy or of the task), and whether the
-    table reports each subset on its own row (``per_subset``)."""
-
-    name: str
-    subsets: tuple[str, ...] | None = None
-    per_subset: bool = False
-
-    @classmethod
-    def from_parameters(cls, entry: str | Mapping[str, Any], index: int) -> TaskSpec:
-        """A task name, or ``{name, subsets, per_subset}``."""
-        if isinstance(entry, str):
-            return cls(entry)
-        unknown = set(entry) - {"name", "subsets", "per_subset"}
-        if unknown or "name" not in entry:
-            raise ValueError(
-                f"zero_shot.tasks[{index}]: expected a task name or keys 'name' and optional "
-                f"'subsets', 'per_subset'; got {sorted(entry)}"
-            )
-        subsets = entry.get("subsets")
-        return cls(
-            entry["name"], tuple(subsets) if subsets else None, entry.get("per_subset", False)
-        )
-
-
-def parse_tasks(entries: Sequence[str | Mapping[str, Any]]) -> list[TaskSpec]:
-    """``zero_shot.tasks`` as :class:`TaskSpec` (a non-empty list)."""
-    if not entries:
-        raise ValueError("zero_shot.tasks: name at least one task")
-    return [TaskSpec.from_parameters(entry, index) for index, entry in enumerate(entries)]
 
 
 def load_tasks(
@@ -162,82 +106,21 @@ def _benchmark_names(mteb: ModuleType) -> set[str]:
     return {benchmark.name for benchmark in mteb.get_benchmarks()}
 
 
-class PoolingView(BaseEncoder):
-    """One pooling of a model loaded with several (:meth:`TokenizedEncoder.embed_outputs`):
-    each pooling is cached on its own, so the encoder of another pooling of the same model
-    reads from the cache what this one's forward pass computed."""
-
-    def __init__(self, member: TokenizedEncoder, index: int) -> None:
-        self.member = member
-        self.index = index
-        self.max_length = member.max_length
-
-    @property
-    def dimension(self) -> int:
-        return self.member.dimension
-
-    def embed(
-        self, sentences: list[str], batch_size: int, show_progress: bool, cache: Any
-    ) -> np.ndarray:
-        return self.member.embed_outputs(sentences, batch_size, show_progress, cache)[self.index]
-
-    def cache_identity(self) -> dict[str, Any] | None:
-        """What determines this pooling's numbers (folder digest, precision, ...); None for a
-        model that is not a local folder (a Hub id)."""
-        identities = self.member.cache_identities()
-        return identities[self.index] if identities else None
-
-
-def load_spec_encoders(
-    specs: Mapping[str, EncoderSpec],
-) -> dict[str, tuple[BaseEncoder, dict[str, Any], str]]:
-    """Per spec: its encoder, what determines its numbers (for the mteb revision) and its
-    framework. Coupled towers are loaded as such; the other specs sum :class:`PoolingView`
-    members, each (model, bf16) loaded once with every pooling that any spec needs of it."""
-    poolings: dict[tuple[str, bool], list[str]] = {}
-    for spec in specs.values():
-        for model in () if spec.coupled else spec.models:
-            wanted = poolings.setdefault((model, spec.bf16), [])
-            wanted += [] if spec.pooling in wanted else [spec.pooling]
-    members = {key: load_member(key[0], names, key[1]) for key, names in poolings.items()}
-    encoders = {}
-    for name, spec in specs.items():
-        if spec.coupled:
-            encoder = CoupledTwinEncoder.load(*spec.models, bf16=spec.bf16)
-            identity, onnx = {"coupled": encoder.cache_identities() or list(spec.models)}, False
-        else:
-            views = [
-                PoolingView(
-                    members[model, spec.bf16], poolings[model, spec.bf16].index(spec.pooling)
-                )
-                for model in spec.models
-            ]
-            encoder = Encoder(views)
-            identity = {
-                "members": [
-                    view.cache_identity() or model
-                    for view, model in zip(views, spec.models, strict=True)
-                ]
-            }
-            onnx = not all(isinstance(view.member, PooledModelEncoder) for view in views)
-        encoders[name] = (encoder, identity, "ONNX" if onnx else "PyTorch")
-    return encoders
-
-
 def evaluate_zero_shot(
-    encoders: Mapping[str, Mapping[str, Any]],
+    encoders: Mapping[str, Mapping[str, Any] | EncoderSpec],
     tasks: Sequence[TaskSpec],
     local_folders: Mapping[str, str],
     output: Path,
     cache: EmbeddingCache | None = None,
-    bf16: bool = False,
+    bf16: bool | str = False,
     batch_size: int = 128,
     model_folders: Mapping[str, str] | None = None,
     transfer_tasks: Sequence[str] = (),
     transfer_data: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "bf16": ...,
-    "coupled": ...}`` as in ``evaluation.encoders``, and ``normalize``: unit-length rows, see
+    """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "weights":
+    ..., "bf16": ..., "coupled": ..., "normalize": ...}`` as in ``evaluation.encoders``, or an
+    :class:`~jtcse.encoding.plan.EncoderSpec`; ``normalize``: unit-length rows, see
     :class:`~jtcse.evaluation.mteb_model.MtebEncoder`); write mteb's result files under
     ``output`` and return the table (columns :data:`TABLE_COLUMNS`: ``score`` is mteb's main
     score, 0-1; ``seconds`` mteb's evaluation time of the task), then, for each encoder, the
@@ -246,24 +129,18 @@ def evaluate_zero_shot(
     from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
 
     mteb = import_mteb()
-    specs = {
-        name: EncoderSpec.from_parameters(
-            name, {k: v for k, v in spec.items() if k != "normalize"}, bf16, model_folders or {}
-        )
-        for name, spec in encoders.items()
-    }
+    specs = parse_specs(encoders, bf16, model_folders)
     rows = []
     with tempfile.TemporaryDirectory(prefix="jtcse-hf-datasets-") as hf_cache:
-        loaded = load_tasks(tasks, local_folders, Path(hf_cache))
-        for name, (encoder, identity, framework) in load_spec_encoders(specs).items():
-            normalize = bool(encoders[name].get("normalize", False))
-            identity |= {"pooling": specs[name].pooling, "normalize": normalize}
-            max_length = getattr(encoder, "max_length", None) or encoder.members[0].max_length
+        mteb_tasks = load_tasks(tasks, local_folders, Path(hf_cache))
+        for name, loaded in load_encoders(specs).items():
+            encoder = loaded.encoder
+            revision = revision_digest(loaded.identity)
             meta = model_meta(
-                name, revision_digest(identity), encoder.dimension, max_length, framework
+                name, revision, encoder.dimension, loaded.max_tokens, loaded.framework
             )
-            model = MtebEncoder(encoder, meta, cache, batch_size, normalize)
-            for task_spec, task in tqdm(loaded, desc=f"mteb {name}", unit="task"):
+            model = MtebEncoder(encoder, meta, cache, batch_size, loaded.spec.normalize)
+            for task_spec, task in tqdm(mteb_tasks, desc=f"mteb {name}", unit="task"):
                 result = mteb.evaluate(
                     model,
                     task,
@@ -275,7 +152,7 @@ def evaluate_zero_shot(
                 write_task_result(output, meta, result)
                 rows += table_rows(name, task_spec, task, result)
             rows += [
-                transfer_row(name, encoder, transfer_data, task, cache, batch_size, normalize)
+                transfer_row(name, loaded, transfer_data, task, cache, batch_size)
                 for task in tqdm(transfer_tasks, desc=f"transfer {name}", unit="task")
             ]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -283,22 +160,22 @@ def evaluate_zero_shot(
 
 def transfer_row(
     name: str,
-    encoder: BaseEncoder,
+    encoder: LoadedEncoder,
     data: pd.DataFrame | None,
     task: str,
     cache: EmbeddingCache | None,
     batch_size: int,
-    normalize: bool,
 ) -> dict[str, Any]:
-    """The table row of one SentEval transfer task: its test accuracy / 100; ``seconds`` is
-    the task's time (encoding through the cache, then the classifiers)."""
+    """The table row of one SentEval transfer task: its test accuracy / 100 with the rows of
+    ``encoder`` (unit length with its spec's ``normalize``); ``seconds`` is the task's time
+    (encoding through the cache, then the classifiers)."""
     from jtcse.evaluation.transfer import CATEGORY, evaluate_transfer
 
     if data is None:
         raise ValueError(f"transfer task {task!r} asked for without the transfer tasks' table")
 
     def encode(sentences: Sequence[str]) -> np.ndarray:
-        return encoder.encode(sentences, batch_size, normalize=normalize, cache=cache)
+        return encoder.encode(sentences, batch_size, cache=cache)
 
     start = time.perf_counter()
     scores = evaluate_transfer(

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the pooling names load without torch
@@ -39,3 +40,14 @@ def pool(
         return pooler_output
     mask = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
     return (last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+
+def per_model(values: str | Sequence[str], count: int, what: str) -> list[str]:
+    """One value for each of ``count`` models: a single value repeated, or a list of exactly
+    ``count`` (ValueError naming ``what`` otherwise)."""
+    listed = [values] if isinstance(values, str) else list(values)
+    if len(listed) == 1:
+        return listed * count
+    if len(listed) != count:
+        raise ValueError(f"{what}: {len(listed)} values for {count} models; give 1 or {count}")
+    return listed

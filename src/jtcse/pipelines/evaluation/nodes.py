@@ -7,19 +7,14 @@ from typing import Any
 
 import pandas as pd
 
+from jtcse.chain.folders import FOLDER_NAMES, families
 from jtcse.evaluation.sts import StsResult, format_table
 from jtcse.modeling.uc_ensemble import weighted_spec_formula
 from jtcse.tracking import log_metrics, set_tags
 
-# The catalog's model folders by the chain stage that trains them; an encoder spec is scored by
-# the node of the family whose folders it names (base: it names none of them).
-FAMILIES = {
-    "base": (),
-    "towers": ("tower_1", "tower_2"),
-    "joint": ("tncse_tower_1", "tncse_tower_2", "jtcse_tower_1", "jtcse_tower_2"),
-    "student": ("student", "student_onnx", "student_onnx_int8"),
-    "uc_student": ("student_uc",),
-}
+# The chain's model folders by family (jtcse.chain.folders); an encoder spec is scored by the
+# node of the family whose folders it names (base: it names none of them).
+FAMILIES = families()
 
 
 def evaluate_family(
@@ -45,7 +40,8 @@ def evaluate_family(
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.suite import EncoderSpec, evaluate_encoders, results_as_records
+    from jtcse.evaluation.specs import parse_specs
+    from jtcse.evaluation.suite import evaluate_encoders, results_as_records
 
     encoders = {
         name: spec
@@ -61,10 +57,7 @@ def evaluate_family(
         model_folders=model_folders,
         cache=EmbeddingCache(cache_folder),
     )
-    specs = {
-        name: EncoderSpec.from_parameters(name, spec, bf16, {}) for name, spec in encoders.items()
-    }
-    set_tags({f"{name}.bf16": str(spec.bf16) for name, spec in specs.items()})
+    set_tags({f"{name}.bf16": str(spec.bf16) for name, spec in parse_specs(encoders, bf16).items()})
     for name, scores in results_as_records(results).items():
         log_metrics({key: value for key, value in scores.items() if value is not None}, f"{name}.")
     return results
@@ -103,5 +96,5 @@ def write_sts_table(
 def served_by(models: list[str], folders: set[str]) -> bool:
     """Whether a spec's ``models`` name catalog folders of this node only (or, for the node
     without folders, none at all)."""
-    named = {model for model in models if any(model in family for family in FAMILIES.values())}
+    named = {model for model in models if model in FOLDER_NAMES}
     return named <= folders and (bool(named) or not folders)
