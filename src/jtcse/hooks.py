@@ -1,6 +1,6 @@
 """Kedro hooks of the project: parameters are checked before anything runs, a deterministic run
-is set up, and every MLflow run (kedro-mlflow opens one per ``kedro run``) is tagged with what
-produced it."""
+is set up, every MLflow run (kedro-mlflow opens one per ``kedro run``) is tagged with what
+produced it, and a run stopped by SIGTERM or Ctrl-C ends as KILLED."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 
 from jtcse.determinism import float32_parameters, make_torch_deterministic, runtime_settings
+from jtcse.errors import print_error_line_last
+from jtcse.interrupts import is_interruption, raise_on_interrupt, restore_handlers
 from jtcse.parameters import validate_parameters
-from jtcse.tracking import run_tags, set_tags
+from jtcse.tracking import active_run_reference, mark_killed, run_tags, set_tags
 
 
 class ParameterValidationHook:
-    """Refuses a run whose parameters are bad before any node (any training) starts."""
+    """Refuses a run whose parameters are bad before any node (any training) starts; the
+    run's output then ends with the error's one line (:mod:`jtcse.errors`)."""
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: CatalogProtocol) -> None:
+        print_error_line_last()
         validate_parameters(catalog.load("parameters"))
 
 
@@ -58,3 +62,31 @@ class MlflowRunTagsHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         set_tags(run_tags(run_params.get("pipeline_names"), run_params.get("env")))
+
+
+class InterruptedRunHook:
+    """SIGTERM and Ctrl-C stop the run through Kedro's error path (:mod:`jtcse.interrupts`),
+    and its MLflow run ends KILLED rather than FAILED (an error) or RUNNING for ever.
+
+    Its ``before_pipeline_run`` runs after kedro-mlflow's (``trylast``), which opens the run;
+    its ``on_pipeline_error`` after kedro-mlflow's, which ends the run as FAILED.
+    """
+
+    def __init__(self) -> None:
+        self._previous_handlers: dict[int, Any] = {}
+        self._run: tuple[str, str] | None = None
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self) -> None:
+        self._run = active_run_reference()
+        self._previous_handlers = raise_on_interrupt()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        restore_handlers(self._previous_handlers)
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self, error: Exception) -> None:
+        restore_handlers(self._previous_handlers)
+        if is_interruption(error) and self._run is not None:
+            mark_killed(self._run)

@@ -1,6 +1,7 @@
 """Parameters -> settings: the settings of each training stage built from its parameters
 (``parameters_<stage>.yml``) by :func:`build_settings`, and :func:`validate_parameters`, which
-checks all of them before a run trains anything. Imports no torch.
+checks all of them before a run trains anything. Imports no torch (:func:`validate_parameters`
+does, to read the keys of the encoder specs: :func:`jtcse.parameter_schema.parameter_schema`).
 
 Every error is a ``ValueError`` that starts with the parameter's path, for example
 ``jtcse_training.runs.jtcse.settings.num_cross_attention_layers: ...``.
@@ -14,10 +15,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jtcse.field_checks import check_bf16_setting
 from jtcse.modeling.layers import cross_attention_layer_indices
 from jtcse.modeling.names import names_local_folder, resolve_model_path
-from jtcse.modeling.precision import check_bf16_setting
 from jtcse.modeling.uc_ensemble import UcEnsemble
+from jtcse.parameter_schema import check_keys, parameter_schema, run_schema, section, unknown_key
 from jtcse.training.config import TrainingConfig
 from jtcse.training.settings import (
     DistillationSettings,
@@ -27,15 +29,6 @@ from jtcse.training.settings import (
 )
 from jtcse.translation.settings import RoundTripSettings
 
-# The keys each stage's parameters may have; anything else is a typo and is refused.
-STAGE_KEYS: dict[str, frozenset[str]] = {
-    "tower_training": frozenset({"base_model", "training", "settings", "towers", "distributed"}),
-    "jtcse_training": frozenset({"training", "settings", "runs", "distributed"}),
-    "distillation": frozenset(
-        {"student_init", "teacher_bf16", "teacher_uc", "training", "settings", "distributed"}
-    ),
-}
-STAGE_KEYS["uc_distillation"] = STAGE_KEYS["distillation"]  # UC-D: distillation, UC teacher
 _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "tower_training": ("base_model", "training", "towers"),
     "jtcse_training": ("training", "runs"),
@@ -55,7 +48,7 @@ def build_settings(cls: type[T], values: Mapping[str, Any] | None, where: str) -
     fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
+        raise unknown_key(f"{where}.{unknown[0]}", fields)
     for name, value in values.items():
         expected, optional = _expected_types(fields[name].type)
         wrong_bool = isinstance(value, bool) and bool not in expected
@@ -94,7 +87,7 @@ def distillation_run_settings(
     """``distillation.training`` and ``distillation.settings``."""
     config = build_settings(
         TrainingConfig,
-        _section(stage_params.get("training"), "distillation.training"),
+        section(stage_params.get("training"), "distillation.training"),
         "distillation.training",
     )
     settings = build_settings(
@@ -120,7 +113,7 @@ def round_trip_settings(stage_params: Mapping[str, Any] | None) -> RoundTripSett
     """``round_trip_translation`` without its ``pivots`` (absent: off)."""
     values = {
         key: value
-        for key, value in _section(stage_params, "round_trip_translation").items()
+        for key, value in section(stage_params, "round_trip_translation").items()
         if key != "pivots"
     }
     return build_settings(RoundTripSettings, values, "round_trip_translation")
@@ -132,9 +125,7 @@ def uc_teacher(stage_params: Mapping[str, Any], stage: str = "distillation") -> 
     values = stage_params.get("teacher_uc")
     if values is None:
         return None
-    return build_settings(
-        UcEnsemble, _section(values, f"{stage}.teacher_uc"), f"{stage}.teacher_uc"
-    )
+    return build_settings(UcEnsemble, section(values, f"{stage}.teacher_uc"), f"{stage}.teacher_uc")
 
 
 def validate_parameters(
@@ -142,24 +133,28 @@ def validate_parameters(
 ) -> None:
     """Check every training stage's parameters; raise a ValueError naming the first bad one.
 
-    Checks: unknown or missing keys, types and ranges (the settings classes' own checks), and
-    that each joint run's ``num_cross_attention_layers`` divides the depth of the towers
-    (the number of layers of ``tower_training.base_model``). ``model_depth(name) -> int``
+    Checks: unknown keys in every section (:mod:`jtcse.parameter_schema`), missing keys, types
+    and ranges (the settings classes' own checks), and that each joint run's
+    ``num_cross_attention_layers`` divides the depth of the towers (the number of layers of
+    ``tower_training.base_model``). ``model_depth(name) -> int``
     reads that depth; the default loads the model's configuration only.
     """
-    for stage, allowed in STAGE_KEYS.items():
+    check_keys(parameters, parameter_schema())
+    for stage, required in _REQUIRED_KEYS.items():
         if stage in parameters:
-            _check_keys(_section(parameters[stage], stage), stage, allowed)
+            missing = [key for key in required if key not in section(parameters[stage], stage)]
+            if missing:
+                raise ValueError(f"{stage}: missing key(s) {missing}")
             distributed_settings(parameters[stage], stage)
     towers = parameters.get("tower_training")
     if towers is not None:
-        for name in _section(towers.get("towers"), "tower_training.towers"):
+        for name in section(towers.get("towers"), "tower_training.towers"):
             tower_run_settings(towers, name)
     joint = parameters.get("jtcse_training")
     if joint is not None:
         runs = {
             name: joint_run_settings(joint, name)[1]
-            for name in _section(joint.get("runs"), "jtcse_training.runs")
+            for name in section(joint.get("runs"), "jtcse_training.runs")
         }
         if towers is not None:
             depth = (model_depth or _num_hidden_layers)(towers["base_model"])
@@ -173,7 +168,7 @@ def validate_parameters(
                     ) from None
     round_trip = round_trip_settings(parameters.get("round_trip_translation"))
     if towers is not None and not round_trip.enabled:
-        for name in _section(towers.get("towers"), "tower_training.towers"):
+        for name in section(towers.get("towers"), "tower_training.towers"):
             if tower_run_settings(towers, name)[1].augmentation == "round_trip":
                 raise ValueError(
                     f"tower_training.towers.{name}.settings.augmentation: round_trip needs "
@@ -186,7 +181,7 @@ def validate_parameters(
             uc_teacher(parameters[stage], stage)
     ablation = parameters.get("ablation")
     if ablation is not None and joint is not None:
-        _check_ablation(_section(ablation, "ablation"), joint)
+        _check_ablation(section(ablation, "ablation"), joint)
 
 
 # The rows of every seed of the ablation study besides its joint variants (the ablation
@@ -198,11 +193,10 @@ ABLATION_STUDENT_ROW = "jtcse_d"  # JTCSE-D, distilled from the variant ``jtcse`
 def _check_ablation(ablation: Mapping[str, Any], joint: Mapping[str, Any]) -> None:
     """``ablation``: positive integer seeds, each variant a valid joint run, references that
     name rows of the study."""
-    _check_keys(ablation, "ablation", frozenset({"seeds", "variants", "references", "bootstrap"}))
     seeds = ablation.get("seeds")
     if not seeds or not all(isinstance(seed, int) and seed >= 1 for seed in seeds):
         raise ValueError(f"ablation.seeds: expected a list of integers >= 1; got {seeds!r}")
-    variants = _section(ablation.get("variants"), "ablation.variants")
+    variants = section(ablation.get("variants"), "ablation.variants")
     for name in variants:
         try:
             joint_run_settings({**joint, "runs": variants}, name)
@@ -227,50 +221,32 @@ def _run_settings(
     ``<stage>.<entries>.<name>``."""
     where = f"{stage}.{entries}.{name}"
     overrides = _entry(stage_params.get(entries), f"{stage}.{entries}", name)
-    _check_keys(overrides, where, frozenset({"training", "settings"}))
+    check_keys(overrides, run_schema(settings_class), where)
     config = build_settings(
         TrainingConfig,
         {
-            **_section(stage_params.get("training"), f"{stage}.training"),
-            **_section(overrides.get("training"), f"{where}.training"),
+            **section(stage_params.get("training"), f"{stage}.training"),
+            **section(overrides.get("training"), f"{where}.training"),
         },
         f"{where}.training",
     )
     settings = build_settings(
         settings_class,
         {
-            **_section(stage_params.get("settings"), f"{stage}.settings"),
-            **_section(overrides.get("settings"), f"{where}.settings"),
+            **section(stage_params.get("settings"), f"{stage}.settings"),
+            **section(overrides.get("settings"), f"{where}.settings"),
         },
         f"{where}.settings",
     )
     return config, settings
 
 
-def _section(value: Any, where: str) -> Mapping[str, Any]:
-    """A mapping of parameters (None counts as empty)."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{where}: expected a mapping of parameters, got {value!r}")
-    return value
-
-
 def _entry(entries: Any, where: str, name: str) -> Mapping[str, Any]:
     """The mapping ``entries[name]``, which must exist."""
-    entries = _section(entries, where)
+    entries = section(entries, where)
     if name not in entries:
         raise ValueError(f"{where}: no entry {name!r}; there are {sorted(entries)}")
-    return _section(entries[name], f"{where}.{name}")
-
-
-def _check_keys(values: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(allowed)}")
-    missing = [key for key in _REQUIRED_KEYS.get(where, ()) if key not in values]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {missing}")
+    return section(entries[name], f"{where}.{name}")
 
 
 def _num_hidden_layers(model: str) -> int:

@@ -2,14 +2,20 @@
 
 Configuration may read environment variables with ``${env:NAME,default}`` in parameters and the
 catalog, and the data root (:func:`jtcse.paths.data_root`) with ``${data_root:}``. Parameters are
-checked before a run starts, and MLflow runs are tagged (:mod:`jtcse.hooks`).
+checked before a run starts, MLflow runs are tagged, and a run stopped by SIGTERM or Ctrl-C ends
+as KILLED (:mod:`jtcse.hooks`).
 """
 
 import os
 
 from kedro.config import OmegaConfigLoader
 
-from jtcse.hooks import DeterministicRunHook, MlflowRunTagsHook, ParameterValidationHook
+from jtcse.hooks import (
+    DeterministicRunHook,
+    InterruptedRunHook,
+    MlflowRunTagsHook,
+    ParameterValidationHook,
+)
 from jtcse.paths import data_root
 
 
@@ -17,7 +23,14 @@ def _environment_variable(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-HOOKS = (ParameterValidationHook(), DeterministicRunHook(), MlflowRunTagsHook())
+HOOKS = (
+    ParameterValidationHook(),
+    DeterministicRunHook(),
+    MlflowRunTagsHook(),
+    # registered last, so called first of the trylast hooks: the signal handlers are in place
+    # before MlflowRunTagsHook runs git
+    InterruptedRunHook(),
+)
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

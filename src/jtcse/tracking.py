@@ -63,6 +63,14 @@ def active_run_reference() -> tuple[str, str] | None:
     return mlflow.get_tracking_uri(), mlflow.active_run().info.run_id
 
 
+def mark_killed(reference: tuple[str, str]) -> None:
+    """Set the status of the run ``(tracking URI, run id)`` (ended or not) to KILLED."""
+    from mlflow import MlflowClient
+
+    tracking_uri, run_id = reference
+    MlflowClient(tracking_uri=tracking_uri).set_terminated(run_id, "KILLED")
+
+
 def _active_mlflow() -> ModuleType | None:
     """The mlflow module when it is installed and a run is active, else None."""
     try:

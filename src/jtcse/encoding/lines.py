@@ -11,16 +11,23 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def read_lines(source: str | Path | BinaryIO) -> Iterator[str]:
+def read_lines(source: str | Path | BinaryIO, name: str | None = None) -> Iterator[str]:
     """Yield each line of a UTF-8 file (or an open binary stream such as
     ``sys.stdin.buffer``) without its line ending; only ``\n`` ends a line, so a lone
-    ``\r`` stays inside its sentence."""
+    ``\r`` stays inside its sentence. A line that is not UTF-8 raises ValueError naming
+    ``name`` (default: the file's path, or the stream's name) and the line number (from 1)."""
     if isinstance(source, str | Path):
         with Path(source).open("rb") as file:
-            yield from read_lines(file)
+            yield from read_lines(file, name or str(source))
         return
-    for raw in source:
-        line = raw.decode("utf-8")
+    for number, raw in enumerate(source, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{name or getattr(source, 'name', 'input')}:{number}: not UTF-8: byte "
+                f"{error.start + 1} of the line is 0x{raw[error.start]:02x} ({error.reason})"
+            ) from None
         line = line[:-1] if line.endswith("\n") else line
         yield line[:-1] if line.endswith("\r") else line
 

@@ -35,6 +35,16 @@ from jtcse.modeling.folders import (
 PRECISION_HINT = "INFERENCE_PRECISION_HINT"
 
 
+def read_model(core: openvino.Core, path: Path, kind: str) -> openvino.Model:
+    """``core.read_model(path)``; for a file OpenVINO cannot read, a ValueError on one line:
+    ``path``, ``kind`` and the last line of OpenVINO's own (multi-line) message."""
+    try:
+        return core.read_model(str(path))
+    except RuntimeError as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        raise ValueError(f"{path}: not {kind} ({lines[-1] if lines else 'unreadable'})") from error
+
+
 class OpenVinoEncoder(TokenizedEncoder):
     """Sentence encoder over an OpenVINO model compiled for the CPU, with the ``cls`` pooling
     its ONNX source was exported with."""
@@ -65,10 +75,7 @@ class OpenVinoEncoder(TokenizedEncoder):
             path = path / OPENVINO_MODEL_FILE
         check_model_file(path)
         core = openvino.Core()
-        try:
-            model = core.read_model(str(path))
-        except RuntimeError as error:
-            raise ValueError(f"{path}: not an OpenVINO model ({error})") from error
+        model = read_model(core, path, "an OpenVINO model")
         if OUTPUT_NAME not in {name for port in model.outputs for name in port.get_names()}:
             raise ValueError(f"{path}: no output {OUTPUT_NAME!r}; not a jtcse export")
         config = {PRECISION_HINT: precision} if precision else {}

@@ -11,7 +11,7 @@ Two gates, each failing with a ValueError that states the measured value and the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -20,23 +20,8 @@ from jtcse.encoding import Encoder
 from jtcse.encoding.onnx_runtime import OnnxEncoder
 from jtcse.evaluation.sts import DEV_KEY, dev_pairs, score_pairs
 from jtcse.export.onnx import export_onnx, parity, quantize_int8
+from jtcse.export.thresholds import ExportThresholds
 from jtcse.modeling.folders import ONNX_MODEL_FILE
-
-
-@dataclass(frozen=True)
-class ExportThresholds:
-    """Limits of the export checks (differences in embedding units, drops in Spearman x 100)."""
-
-    max_abs_difference: float = 1e-3
-    min_cosine: float = 0.9999
-    max_int8_dev_drop: float = 0.3
-    opset: int = 17
-
-    def __post_init__(self) -> None:
-        if self.max_abs_difference <= 0 or not 0 < self.min_cosine <= 1:
-            raise ValueError("max_abs_difference must be > 0 and min_cosine in (0, 1]")
-        if self.max_int8_dev_drop < 0:
-            raise ValueError(f"max_int8_dev_drop must be >= 0; got {self.max_int8_dev_drop}")
 
 
 def parity_sentences(corpus: Sequence[str], count: int) -> list[str]:

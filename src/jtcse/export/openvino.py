@@ -24,7 +24,7 @@ from transformers import AutoTokenizer
 
 from jtcse.atomic import replace_folder_atomically
 from jtcse.encoding.onnx_runtime import OnnxEncoder, check_model_file
-from jtcse.encoding.openvino_runtime import OpenVinoEncoder
+from jtcse.encoding.openvino_runtime import OpenVinoEncoder, read_model
 from jtcse.export.onnx import compare_rows, copy_export_files
 from jtcse.modeling.folders import ONNX_MODEL_FILE, OPENVINO_MODEL_FILE, onnx_export_folder
 
@@ -39,14 +39,15 @@ def export_openvino(
     ``output_dir/openvino/openvino_model.xml``; with ``calibration`` sentences (at most
     :data:`CALIBRATION_SENTENCES` are used), quantise it to static int8 (see the module).
 
-    The whole ``output_dir`` is replaced atomically. Returns the path of the ``.xml`` file.
+    The whole ``output_dir`` is replaced atomically. Returns the path of the ``.xml`` file;
+    raises ValueError naming ``onnx_path`` for a file that OpenVINO cannot read.
     """
     onnx_path = Path(onnx_path)
     if onnx_path.is_dir():
         onnx_path = onnx_path / ONNX_MODEL_FILE
     check_model_file(onnx_path)
     source = onnx_export_folder(onnx_path)
-    model = openvino.Core().read_model(str(onnx_path))
+    model = read_model(openvino.Core(), onnx_path, "an ONNX model that OpenVINO reads")
     if calibration is not None:
         model = quantize_static_int8(model, source, calibration)
 

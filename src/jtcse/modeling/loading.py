@@ -6,32 +6,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import torch
 from safetensors import SafetensorError
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from jtcse.modeling.device import default_device
 from jtcse.modeling.names import names_local_folder, resolve_model_path
 
 # Set to 1 to load a local folder whose only weights are pickled (pytorch_model.bin):
 # unpickling can run code, so only for folders you trust.
 PICKLE_VARIABLE = "JTCSE_ALLOW_PICKLED_WEIGHTS"
-
-# Set to a torch device name (e.g. ``cpu``) to choose the device: a GPU machine can then run
-# CPU-only work, such as the multi-process tests on gloo. Worker processes inherit it.
-DEVICE_VARIABLE = "JTCSE_DEVICE"
-
-
-def default_device() -> torch.device:
-    """The device models run on: ``$JTCSE_DEVICE`` when set, else the first CUDA GPU when there
-    is one, else the CPU."""
-    if os.environ.get(DEVICE_VARIABLE):
-        return torch.device(os.environ[DEVICE_VARIABLE])
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def uses_cuda() -> bool:
-    """Whether :func:`default_device` is a CUDA GPU."""
-    return default_device().type == "cuda"
 
 
 def load_model_and_tokenizer(

@@ -16,29 +16,21 @@ import functools
 import logging
 from typing import TYPE_CHECKING
 
+from jtcse.field_checks import check_bf16_setting
+
 if TYPE_CHECKING:
     import torch
 
 logger = logging.getLogger(__name__)
 
-BF16_SETTINGS = (True, False, "auto")
-
-
-def check_bf16_setting(setting: object, where: str = "bf16") -> bool | str:
-    """``setting`` when it is true, false or ``auto``; ValueError naming ``where`` otherwise
-    (no torch imported: parameters are checked before any run starts)."""
-    if not isinstance(setting, bool | str) or setting not in BF16_SETTINGS:
-        raise ValueError(f"{where} must be true, false or auto; got {setting!r}")
-    return setting
-
 
 def native_bf16(device: torch.device | str | None = None) -> bool:
-    """Whether ``device`` (default: :func:`~jtcse.modeling.loading.default_device`) multiplies
+    """Whether ``device`` (default: :func:`~jtcse.modeling.device.default_device`) multiplies
     bfloat16 natively: ``torch.cuda.is_bf16_supported()`` on CUDA; AMX tiles or AVX512-BF16
     on the CPU; False on any other device."""
     import torch
 
-    from jtcse.modeling.loading import default_device
+    from jtcse.modeling.device import default_device
 
     device = torch.device(device) if device is not None else default_device()
     if device.type == "cuda":

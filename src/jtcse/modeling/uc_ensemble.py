@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jtcse.field_checks import require_choice, require_fraction
 from jtcse.modeling.pooling import POOLINGS
-from jtcse.training.validation import require_choice, require_fraction
 
 if TYPE_CHECKING:
     import numpy as np

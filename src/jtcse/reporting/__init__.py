@@ -1,15 +1,8 @@
-"""Results reporting without Kedro: figures (training curves, STS-7 per encoder, [CLS] attention
-mass), the [CLS] attention measurement they need, and the Markdown report that embeds them."""
+"""Results reporting without Kedro: figures (:mod:`~jtcse.reporting.plots`: training curves,
+STS-7 per encoder, [CLS] attention mass), the [CLS] attention measurement they need
+(:mod:`~jtcse.reporting.attention`), the Markdown report that embeds them
+(:mod:`~jtcse.reporting.report`), the zero-shot and ablation statistics. Importing the package
+imports none of them (the parameters are checked against :data:`FIGURES` before a run)."""
 
-from jtcse.reporting.attention import attention_mass_table, compare_cls_attention_mass
-from jtcse.reporting.plots import plot_cls_attention_mass, plot_sts_bar_chart, plot_training_curves
-from jtcse.reporting.report import build_report
-
-__all__ = [
-    "attention_mass_table",
-    "build_report",
-    "compare_cls_attention_mass",
-    "plot_cls_attention_mass",
-    "plot_sts_bar_chart",
-    "plot_training_curves",
-]
+# The figures the report embeds, each under its name in ``reporting.report.figure_links``.
+FIGURES = ("sts_bar_chart", "training_curves", "cls_attention_mass")

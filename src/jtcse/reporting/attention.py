@@ -24,7 +24,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from jtcse.encoding import max_tokens
 from jtcse.evaluation.sts import dev_pairs
-from jtcse.modeling.loading import default_device
+from jtcse.modeling.device import default_device
 from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.twin_tower import TwinTowerModel
 

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from jtcse.reporting import FIGURES
 from jtcse.reporting.attention import attention_mass_table
 from jtcse.training.config import DEV_SCORE
-
-FIGURES = ("sts_bar_chart", "training_curves", "cls_attention_mass")
 
 
 def build_report(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from jtcse.training.validation import require_integer
+from jtcse.field_checks import require_integer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

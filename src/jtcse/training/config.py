@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from jtcse.modeling.precision import check_bf16_setting
-from jtcse.training.validation import (
+from jtcse.field_checks import (
+    check_bf16_setting,
     require_choice,
     require_integer,
     require_real,

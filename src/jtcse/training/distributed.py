@@ -29,7 +29,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from jtcse.modeling.loading import uses_cuda
+from jtcse.modeling.device import uses_cuda
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ def init_from_environment() -> None:
     With ``WORLD_SIZE`` > 1 and no group yet: select this process's GPU (``LOCAL_RANK``) as
     the current CUDA device, so that ``.to("cuda")`` places models on it, and initialise the
     group with the NCCL backend on GPUs or gloo on CPUs (the device of
-    :func:`jtcse.modeling.loading.default_device`). Otherwise do nothing.
+    :func:`jtcse.modeling.device.default_device`). Otherwise do nothing.
     """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         return

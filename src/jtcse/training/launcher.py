@@ -39,7 +39,7 @@ import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-from jtcse.modeling.loading import uses_cuda
+from jtcse.modeling.device import uses_cuda
 from jtcse.tracking import active_run_reference
 from jtcse.training import distributed
 from jtcse.training.settings import DistributedSettings

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jtcse.modeling.twin_tower_config import COUPLINGS
-from jtcse.training.validation import (
+from jtcse.field_checks import (
     require_choice,
     require_fraction,
     require_integer,
     require_real,
 )
+from jtcse.modeling.twin_tower_config import COUPLINGS
 
 AUGMENTATIONS = ("word_deletion", "word_repetition", "round_trip")
 SELECTIONS = ("decoupled", "coupled")

@@ -23,7 +23,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 from jtcse.atomic import write_json_atomic
 from jtcse.encoding.base import length_sorted_batches
 from jtcse.encoding.cache import sentences_digest
-from jtcse.modeling.loading import default_device
+from jtcse.modeling.device import default_device
 from jtcse.modeling.names import resolve_model_path
 from jtcse.translation.settings import RoundTripSettings
 

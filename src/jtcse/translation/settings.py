@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jtcse.training.validation import require_bool, require_integer, require_real
+from jtcse.field_checks import require_bool, require_integer, require_real
+
+PIVOT_KEYS = ("forward", "backward")  # round_trip_translation.pivots.<tower>: the two models
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,6 @@ def pivot_models(parameters: Mapping[str, Any], tower: str) -> tuple[str, str]:
     """``round_trip_translation.pivots.<tower>``: the (forward, backward) model names."""
     where = f"round_trip_translation.pivots.{tower}"
     pivot = (parameters.get("pivots") or {}).get(tower)
-    if not isinstance(pivot, Mapping) or set(pivot) != {"forward", "backward"}:
+    if not isinstance(pivot, Mapping) or set(pivot) != set(PIVOT_KEYS):
         raise ValueError(f"{where}: expected {{forward: MODEL, backward: MODEL}}; got {pivot!r}")
     return str(pivot["forward"]), str(pivot["backward"])

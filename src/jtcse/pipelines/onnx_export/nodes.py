@@ -31,7 +31,8 @@ def export_student_onnx(
         The fp32 and int8 export folders and the measured values (logged to MLflow).
     """
     # imported here, not at the top: Kedro's start-up stays free of torch
-    from jtcse.export.checks import ExportThresholds, export_and_check, parity_sentences
+    from jtcse.export.checks import export_and_check, parity_sentences
+    from jtcse.export.thresholds import ExportThresholds
 
     thresholds = build_settings(
         ExportThresholds, export_params.get("thresholds"), "onnx_export.thresholds"

@@ -58,3 +58,14 @@ def require_bool(name: str, value: Any) -> None:
 
 def _or_null(optional: bool) -> str:
     return " or null" if optional else ""
+
+
+BF16_SETTINGS = (True, False, "auto")
+
+
+def check_bf16_setting(setting: object, where: str = "bf16") -> bool | str:
+    """``setting`` when it is true, false or ``auto``; ValueError naming ``where`` otherwise
+    (:func:`jtcse.modeling.precision.resolve_bf16` decides what ``auto`` runs)."""
+    if not isinstance(setting, bool | str) or setting not in BF16_SETTINGS:
+        raise ValueError(f"{where} must be true, false or auto; got {setting!r}")
+    return setting
