@@ -1,5 +1,8 @@
 """Kedro datasets of the project: the SentEval folder, reports, NumPy arrays, figures and model
-folders written atomically, and the working directories of training nodes."""
+folders written atomically, and the working directories of training nodes.
+
+Each takes Kedro's free-form ``metadata`` (the catalog's ``metadata: {dvc: ...}`` tells
+:mod:`jtcse.chain.stages` how DVC tracks the dataset)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from kedro.io import AbstractDataset, DatasetError
 from jtcse.atomic import open_atomic, write_json_atomic, write_text_atomic
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.folders import check_model_folder, copy_model_folder
+from jtcse.paths import DATA_ROOT_FILE, DATA_ROOT_KEY, DATA_ROOT_VARIABLE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,7 +31,10 @@ class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
         splits: read only these splits (default: all).
     """
 
-    def __init__(self, path: str, splits: list[str] | None = None) -> None:
+    def __init__(
+        self, path: str, splits: list[str] | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.metadata = metadata
         self._path = Path(path)
         self._splits = splits
 
@@ -47,7 +54,8 @@ class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
 class AtomicTextDataset(AbstractDataset[str, str]):
     """A UTF-8 text file that is replaced atomically on save (never seen half-written)."""
 
-    def __init__(self, filepath: str) -> None:
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
         self._filepath = Path(filepath)
 
     def load(self) -> str:
@@ -84,7 +92,8 @@ class AtomicJSONDataset(AtomicTextDataset):
 class AtomicCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """A table in one CSV file (no index column), replaced atomically on save."""
 
-    def __init__(self, filepath: str) -> None:
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
         self._filepath = Path(filepath)
 
     def load(self) -> pd.DataFrame:
@@ -104,7 +113,8 @@ class AtomicCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 class NumpyArrayDataset(AbstractDataset[np.ndarray, np.ndarray]):
     """A NumPy array in one ``.npy`` file (``np.save`` format), replaced atomically on save."""
 
-    def __init__(self, filepath: str) -> None:
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
         self._filepath = Path(filepath)
 
     def load(self) -> np.ndarray:
@@ -129,7 +139,10 @@ class ModelFolderDataset(AbstractDataset[str, str]):
     this folder's path (as a string, for ``from_pretrained``) after checking it is complete.
     """
 
-    def __init__(self, path: str, marker: str = "config.json") -> None:
+    def __init__(
+        self, path: str, marker: str = "config.json", metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.metadata = metadata
         self._path = Path(path)
         self._marker = marker
 
@@ -152,7 +165,8 @@ class WorkDirectoryDataset(AbstractDataset[None, Path]):
     ``load()`` creates it if needed and returns its path.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
         self._path = Path(path)
 
     def load(self) -> Path:
@@ -166,6 +180,41 @@ class WorkDirectoryDataset(AbstractDataset[None, Path]):
         return {"path": str(self._path)}
 
 
+class DataFolderDataset(AbstractDataset[None, Path]):
+    """Read-only: input folders under one root (the data root), loaded as the root's path.
+
+    Args:
+        path: the root.
+        folders: the folders under it that the pipeline reads (what ``dvc.yaml`` watches);
+            ``load()`` raises DatasetError naming every missing one and ``$JTCSE_DATA_ROOT``.
+    """
+
+    def __init__(
+        self, path: str, folders: list[str], metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.metadata = metadata
+        self._path = Path(path)
+        self._folders = list(folders)
+
+    def load(self) -> Path:
+        missing = [folder for folder in self._folders if not (self._path / folder).is_dir()]
+        if missing:
+            raise DatasetError(
+                f"the data root {self._path} lacks {', '.join(missing)} (set {DATA_ROOT_FILE}: "
+                f"{DATA_ROOT_KEY} or ${DATA_ROOT_VARIABLE} to a root that holds them)"
+            )
+        return self._path
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"DataFolderDataset({self._path}) is read-only")
+
+    def _exists(self) -> bool:
+        return all((self._path / folder).is_dir() for folder in self._folders)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "folders": self._folders}
+
+
 class FigureDataset(AbstractDataset["Figure", bytes]):
     """A matplotlib figure saved as one PNG file, replaced atomically on save.
 
@@ -173,7 +222,10 @@ class FigureDataset(AbstractDataset["Figure", bytes]):
     PNG's bytes (for ``IPython.display.Image`` or an MLflow artefact).
     """
 
-    def __init__(self, filepath: str, dpi: int = 150) -> None:
+    def __init__(
+        self, filepath: str, dpi: int = 150, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.metadata = metadata
         if dpi < 1:
             raise ValueError(f"dpi must be at least 1; got {dpi}")
         self._filepath = Path(filepath)

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 BF16_KEYS = ("bf16", "teacher_bf16")
+RUNTIME_SECTION = "runtime"  # the parameters every run reads (DeterministicRunHook)
 
 
 def runtime_settings(parameters: Mapping[str, Any]) -> tuple[bool, int]:
     """``(runtime.deterministic, runtime.threads)``, checked (defaults: false, 1)."""
-    runtime = parameters.get("runtime") or {}
+    runtime = parameters.get(RUNTIME_SECTION) or {}
     deterministic = runtime.get("deterministic", False)
     threads = runtime.get("threads", 1)
     if not isinstance(deterministic, bool):

@@ -5,12 +5,12 @@ Like a Hugging Face ``PretrainedConfig``, it travels with the weights: each save
 (``AutoModel`` and ``SentenceTransformer`` ignore the key) and still knows how it was trained::
 
     "jtcse": {"num_cross_attention_layers": 3, "cross_attention_layers": [4, 8, 12],
-              "coupling": "value_swap", "stage": "jtcse", "training_settings": {...}}
+              "coupling": "value_swap", "run": "jtcse", "training_settings": {...}}
 
-``cross_attention_layers`` (1-indexed) is written for readers and checked on load. Folders
-written before this config existed hold ``{"stage": ..., **joint settings}`` under the same key;
-they load too (the settings other than the coupling become ``training_settings``). Imports no
-torch.
+``cross_attention_layers`` (1-indexed) is written for readers and checked on load. Older
+folders name the run ``stage``, and those written before this config existed hold
+``{"stage": ..., **joint settings}`` under the same key; they load too (the settings other than
+the coupling become ``training_settings``). Imports no torch.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class TwinTowerConfig:
         num_cross_attention_layers: n, equally spaced over the L layers (METHOD.md section 2);
             0 is two independent towers (TNCSE).
         coupling: how a cross-attention layer reads values, one of :data:`COUPLINGS`.
-        stage: the training run that produced the towers (``tncse``, ``jtcse``), if any.
+        run: the training run that produced the towers (``tncse``, ``jtcse``), if any.
         training_settings: that run's settings, kept for provenance.
 
     Example::
@@ -45,7 +45,7 @@ class TwinTowerConfig:
 
     num_cross_attention_layers: int = 0
     coupling: str = "value_swap"
-    stage: str | None = None
+    run: str | None = None
     training_settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -71,23 +71,24 @@ class TwinTowerConfig:
                 index + 1 for index in self.cross_attention_layers(num_hidden_layers)
             ],
             "coupling": self.coupling,
-            "stage": self.stage,
+            "run": self.run,
             "training_settings": dict(self.training_settings),
         }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], num_hidden_layers: int) -> TwinTowerConfig:
-        """Read a record of :meth:`to_record`, or the older ``{"stage", **settings}`` one."""
+        """Read a record of :meth:`to_record`, or an older one (``stage`` for ``run``, or
+        ``{"stage", **settings}``)."""
         if "num_cross_attention_layers" not in record:
             raise ValueError("the record names no num_cross_attention_layers")
-        known = ("num_cross_attention_layers", "cross_attention_layers", "coupling", "stage")
+        known = ("num_cross_attention_layers", "cross_attention_layers", "coupling", "run", "stage")
         settings = record.get(
             "training_settings", {k: v for k, v in record.items() if k not in known}
         )
         config = cls(
             num_cross_attention_layers=int(record["num_cross_attention_layers"]),
             coupling=record.get("coupling", "value_swap"),
-            stage=record.get("stage"),
+            run=record.get("run", record.get("stage")),
             training_settings=settings,
         )
         written = record.get("cross_attention_layers")

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from jtcse.chain.folders import MODEL_FOLDERS
 from jtcse.modeling.names import hub_id
 from jtcse.modeling.uc_ensemble import UcEnsemble, weighted_spec_formula
 from jtcse.parameters import (
@@ -26,18 +27,7 @@ from jtcse.parameters import (
 from jtcse.publishing.model_card import ModelCard
 
 # catalog folder -> (stage, run): the run is a tower, a joint run, or the ONNX variant
-FOLDER_RUNS: dict[str, tuple[str, str]] = {
-    "tower_1": ("tower_training", "tower_1"),
-    "tower_2": ("tower_training", "tower_2"),
-    "tncse_tower_1": ("jtcse_training", "tncse"),
-    "tncse_tower_2": ("jtcse_training", "tncse"),
-    "jtcse_tower_1": ("jtcse_training", "jtcse"),
-    "jtcse_tower_2": ("jtcse_training", "jtcse"),
-    "student": ("distillation", "student"),
-    "student_uc": ("uc_distillation", "student_uc"),
-    "student_onnx": ("onnx_export", "fp32"),
-    "student_onnx_int8": ("onnx_export", "int8"),
-}
+FOLDER_RUNS = {folder.name: (folder.stage, folder.run) for folder in MODEL_FOLDERS}
 EXPORT_MEASUREMENTS = ("max_abs_difference", "min_cosine", "dev_fp32", "dev_int8")
 
 

@@ -34,8 +34,8 @@ from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
+from jtcse.training.run import dropout_overrides, run_training
 from jtcse.training.settings import DistillationSettings
-from jtcse.training.stage import dropout_overrides, run_stage
 
 
 def teacher_embeddings(
@@ -135,7 +135,7 @@ def train_student(
         write_model_folder(folder, model, tokenizer)
         write_sentence_transformers_config(folder, hidden_size, settings.max_length)
 
-    (best,), result = run_stage(
+    (best,), result = run_training(
         model,
         selected,
         collate,

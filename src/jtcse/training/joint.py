@@ -21,20 +21,20 @@ import pandas as pd
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from jtcse.encoding import CoupledTwinEncoder, Encoder
-from jtcse.evaluation.selection import SentenceEncoder
+from jtcse.encoding import BaseEncoder, CoupledTwinEncoder, Encoder
 from jtcse.losses import joint_loss
 from jtcse.modeling.chunking import forward_in_length_chunks
+from jtcse.modeling.device import default_device
 from jtcse.modeling.folders import folder_digest
-from jtcse.modeling.loading import default_device, load_pretrained_model, resolve_model_path
+from jtcse.modeling.loading import load_pretrained_model, resolve_model_path
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel, TwinTowerOutput
 from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
+from jtcse.training.run import dropout_overrides, run_training
 from jtcse.training.settings import JointSettings
-from jtcse.training.stage import dropout_overrides, run_stage
 
 
 def joint_training_loss(settings: JointSettings) -> LossFunction:
@@ -74,7 +74,7 @@ def _gather_output(output: TwinTowerOutput) -> TwinTowerOutput:
 
 def selection_encoder(
     model: TwinTowerModel, tokenizer: PreTrainedTokenizerBase, selection: str
-) -> SentenceEncoder:
+) -> BaseEncoder:
     """The encoder model selection scores: the towers each alone and summed (``decoupled``)
     or the coupled twin-tower model (``coupled``), over the current weights."""
     if selection == "coupled":
@@ -111,7 +111,7 @@ def train_joint(
         raise ValueError("joint training needs towers with a pooler layer (the ICTM term)")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(tower_1))
 
-    (best_1, best_2), result = run_stage(
+    (best_1, best_2), result = run_training(
         model,
         list(sentences[: settings.max_sentences]),
         sentence_collator(tokenizer, settings.max_length, views=2),

@@ -30,8 +30,8 @@ from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
+from jtcse.training.run import dropout_overrides, run_training
 from jtcse.training.settings import TowerSettings
-from jtcse.training.stage import dropout_overrides, run_stage
 
 
 def tower_loss(settings: TowerSettings) -> LossFunction:
@@ -82,7 +82,7 @@ def train_tower(
         if augment is None
         else augmented_pair_collator(tokenizer, settings.max_length, augment)
     )
-    (best,), result = run_stage(
+    (best,), result = run_training(
         model,
         settings.select(sentences),
         collate,

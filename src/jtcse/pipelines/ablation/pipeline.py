@@ -18,6 +18,7 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import TOWERS, joint_folders
 from jtcse.parameters import ABLATION_STUDENT_ROW
 from jtcse.pipelines.ablation.nodes import (
     analyse_ablation,
@@ -27,7 +28,6 @@ from jtcse.pipelines.ablation.nodes import (
     train_seed_variant,
 )
 
-TOWERS = ("tower_1", "tower_2")
 SHARED_INPUTS = {"training_corpus", "sts_pairs", "embedding_cache"}
 PARAMETERS = {
     "params:tower_training",
@@ -84,8 +84,7 @@ def seed_pipeline(seed: int, variants: Sequence[str]) -> Pipeline:
         node(
             train_seed_variant,
             [
-                "tower_1",
-                "tower_2",
+                *TOWERS,
                 "training_corpus",
                 "sts_pairs",
                 f"{variant}_work",
@@ -93,7 +92,7 @@ def seed_pipeline(seed: int, variants: Sequence[str]) -> Pipeline:
                 "params:ablation",
                 f"{variant}.ablation_run",
             ],
-            [f"{variant}_tower_1", f"{variant}_tower_2", f"{variant}_training_curve"],
+            [*joint_folders(variant), f"{variant}_training_curve"],
             name=f"{variant}.train",
         )
         for variant in variants
@@ -101,8 +100,7 @@ def seed_pipeline(seed: int, variants: Sequence[str]) -> Pipeline:
     student = node(
         distil_seed,
         [
-            "jtcse_tower_1",
-            "jtcse_tower_2",
+            *joint_folders("jtcse"),
             "training_corpus",
             "sts_pairs",
             f"{ABLATION_STUDENT_ROW}_work",
@@ -113,7 +111,7 @@ def seed_pipeline(seed: int, variants: Sequence[str]) -> Pipeline:
         [ABLATION_STUDENT_ROW, f"{ABLATION_STUDENT_ROW}_training_curve"],
         name=f"{ABLATION_STUDENT_ROW}.train",
     )
-    folders = [*TOWERS, *(f"{v}_tower_{k}" for v in variants for k in (1, 2)), ABLATION_STUDENT_ROW]
+    folders = [*TOWERS, *(f for v in variants for f in joint_folders(v)), ABLATION_STUDENT_ROW]
     scores = node(
         score_seed,
         {

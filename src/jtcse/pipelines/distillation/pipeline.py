@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import joint_folders
 from jtcse.pipelines.distillation.nodes import (
     compute_teacher_embeddings,
     log_student_model,
@@ -16,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 compute_teacher_embeddings,
-                ["jtcse_tower_1", "jtcse_tower_2", "training_corpus", "params:distillation"],
+                [*joint_folders("jtcse"), "training_corpus", "params:distillation"],
                 "teacher_embeddings",
                 name="compute_teacher_embeddings",
             ),

@@ -4,10 +4,6 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from jtcse.pipelines.evaluation.nodes import FAMILIES, evaluate_family, write_sts_table
 
-__all__ = ["FAMILIES", "MODEL_FOLDERS", "create_pipeline"]
-
-MODEL_FOLDERS = tuple(folder for folders in FAMILIES.values() for folder in folders)
-
 
 def create_pipeline(**kwargs) -> Pipeline:
     """``sts_pairs`` + trained model folders + encoders in parameters -> per family scores

@@ -2,9 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import JOINT_RUNS
 from jtcse.pipelines.jtcse_training.nodes import train_joint_node
-
-RUNS = ("tncse", "jtcse")
 
 
 def joint_run() -> Pipeline:
@@ -52,7 +51,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "training_curve": f"{run}_training_curve",
                 },
             )
-            for run in RUNS
+            for run in JOINT_RUNS
         ),
         Pipeline([]),
     )

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import joint_folders, training_runs
 from jtcse.pipelines.reporting.nodes import (
     measure_cls_attention_mass,
     plot_cls_attention_mass_node,
@@ -10,7 +11,7 @@ from jtcse.pipelines.reporting.nodes import (
     write_report,
 )
 
-TRAINING_RUNS = ("tower_1", "tower_2", "tncse", "jtcse", "student")
+TRAINING_RUNS = training_runs("tower_training", "jtcse_training", "distillation")
 CURVES = {f"{run}_training_curve": f"{run}_training_curve" for run in TRAINING_RUNS}
 
 
@@ -34,14 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 measure_cls_attention_mass,
-                [
-                    "sts_pairs",
-                    "tncse_tower_1",
-                    "tncse_tower_2",
-                    "jtcse_tower_1",
-                    "jtcse_tower_2",
-                    params,
-                ],
+                ["sts_pairs", *joint_folders("tncse"), *joint_folders("jtcse"), params],
                 "cls_attention_mass",
                 name="measure_cls_attention_mass",
             ),

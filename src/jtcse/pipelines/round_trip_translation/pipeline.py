@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import TOWERS
 from jtcse.pipelines.round_trip_translation.nodes import translate_round_trips
-from jtcse.pipelines.tower_training.pipeline import TOWERS
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -2,9 +2,8 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from jtcse.chain.folders import TOWERS
 from jtcse.pipelines.tower_training.nodes import train_tower_node
-
-TOWERS = ("tower_1", "tower_2")
 
 
 def tower_run() -> Pipeline:

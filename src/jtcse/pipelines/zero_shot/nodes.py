@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from jtcse.paths import data_root
 from jtcse.pipelines.evaluation.nodes import served_by
 from jtcse.tracking import log_metrics
 
@@ -18,12 +17,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def convert_mteb_tasks(zero_shot_params: dict[str, Any], output_folder: Path) -> dict[str, str]:
+def convert_mteb_tasks(
+    zero_shot_params: dict[str, Any], data_root: Path, output_folder: Path
+) -> dict[str, str]:
     """Convert the local copy of every listed task that has one into its Hub layout.
 
     Args:
-        zero_shot_params: ``data_root`` (null: :func:`jtcse.paths.data_root`) and ``tasks``
-            (see ``evaluate_family``).
+        zero_shot_params: ``tasks`` (see ``evaluate_family``).
+        data_root: the data root holding the local copies (``zero_shot_data``).
         output_folder: where the task folders go (``<output_folder>/<Task>``).
 
     Returns:
@@ -31,16 +32,16 @@ def convert_mteb_tasks(zero_shot_params: dict[str, Any], output_folder: Path) ->
         others run from the Hub).
     """
     from jtcse.data.mteb_layout import READERS, write_task_folders
-    from jtcse.evaluation.zero_shot import parse_tasks
+    from jtcse.evaluation.specs import parse_tasks
 
     local = [spec.name for spec in parse_tasks(zero_shot_params["tasks"]) if spec.name in READERS]
-    root = zero_shot_params.get("data_root") or data_root()
-    return write_task_folders(Path(root), output_folder, local)
+    return write_task_folders(data_root, output_folder, local)
 
 
 def evaluate_family(
     mteb_task_folders: dict[str, str],
     zero_shot_params: dict[str, Any],
+    data_root: Path,
     cache_folder: Path,
     results_folder: Path,
     **model_folders: str,
@@ -53,6 +54,7 @@ def evaluate_family(
         zero_shot_params: ``encoders`` (name -> models, pooling, coupled, bf16, normalize),
             ``tasks`` (names or ``{name, subsets, per_subset}``), ``transfer_tasks`` (SentEval
             transfer task names, read from ``<data_root>/senteval``), ``bf16``, ``batch_size``.
+        data_root: the data root (``zero_shot_data``).
         cache_folder: the embedding cache.
         results_folder: where mteb's result files are written.
         model_folders: this family's model folders by catalog name.
@@ -63,7 +65,8 @@ def evaluate_family(
     """
     # imported here, not at the top: Kedro's start-up stays free of torch and mteb
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.zero_shot import TABLE_COLUMNS, evaluate_zero_shot, parse_tasks
+    from jtcse.evaluation.specs import parse_tasks
+    from jtcse.evaluation.zero_shot import TABLE_COLUMNS, evaluate_zero_shot
 
     encoders = {
         name: spec
@@ -77,8 +80,7 @@ def evaluate_family(
     if transfer_tasks:
         from jtcse.data.senteval_transfer import read_transfer_tasks
 
-        root = Path(zero_shot_params.get("data_root") or data_root())
-        transfer_data = read_transfer_tasks(root / "senteval", transfer_tasks)
+        transfer_data = read_transfer_tasks(data_root / "senteval", transfer_tasks)
     table = evaluate_zero_shot(
         encoders,
         parse_tasks(zero_shot_params["tasks"]),

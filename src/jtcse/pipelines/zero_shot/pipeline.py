@@ -19,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     inputs = {
         "mteb_task_folders": "mteb_task_folders",
         "zero_shot_params": params,
+        "data_root": "zero_shot_data",
         "cache_folder": "embedding_cache",
         "results_folder": "mteb_results_folder",
     }
@@ -35,7 +36,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 convert_mteb_tasks,
-                {"zero_shot_params": params, "output_folder": "mteb_task_root"},
+                {
+                    "zero_shot_params": params,
+                    "data_root": "zero_shot_data",
+                    "output_folder": "mteb_task_root",
+                },
                 "mteb_task_folders",
                 name="convert_mteb_tasks",
             ),

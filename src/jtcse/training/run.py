@@ -1,8 +1,8 @@
-"""The outline every training stage shares (towers, joint training, distillation).
+"""The outline every training run shares (a tower, a joint run, the student).
 
-A stage loads its model, then hands :func:`run_stage` what differs: the corpus and collator,
+A run loads its model, then hands :func:`run_training` what differs: the corpus and collator,
 the loss, the encoder that model selection scores on STS-B dev, and how to write the best
-model folder(s). :func:`run_stage` trains with :func:`jtcse.training.loop.train` under
+model folder(s). :func:`run_training` trains with :func:`jtcse.training.loop.train` under
 ``<work_dir>/checkpoints`` (resumable), logs to MLflow under ``<name>.``, swaps each new best
 into ``<work_dir>/best`` atomically, and returns the checked best folder(s). The working
 directory is locked for the run (:mod:`jtcse.training.work_lock`). On a process group
@@ -14,18 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
 
 from jtcse.atomic import replace_folder_atomically
-from jtcse.evaluation.selection import SentenceEncoder, dev_scorer
+from jtcse.evaluation.selection import dev_scorer
 from jtcse.modeling.folders import check_model_folder
 from jtcse.training import distributed
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction, mlflow_metrics_logger, train
 from jtcse.training.work_lock import locked_work_directory
+
+if TYPE_CHECKING:
+    from jtcse.encoding.base import BaseEncoder
 
 
 def dropout_overrides(dropout: float) -> dict[str, float]:
@@ -33,7 +36,7 @@ def dropout_overrides(dropout: float) -> dict[str, float]:
     return {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
 
 
-def run_stage(
+def run_training(
     model: torch.nn.Module,
     sentences: Sequence[str],
     collate_fn: Callable[[list[str]], dict[str, torch.Tensor]],
@@ -41,7 +44,7 @@ def run_stage(
     config: TrainingConfig,
     work_dir: Path,
     sts_pairs: pd.DataFrame,
-    make_encoder: Callable[[], SentenceEncoder],
+    make_encoder: Callable[[], BaseEncoder],
     write_best: Callable[[Path], None],
     name: str,
     resume: bool,
