@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from jtcse.data.senteval import read_sts_tasks
-from jtcse.modeling.loading import DEVICE_VARIABLE
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import build_tiny_bert
+from jtcse.modeling.device import DEVICE_VARIABLE
+from tests.fixtures.senteval import write_senteval_fixture
+from tests.fixtures.tiny_bert import build_tiny_bert
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

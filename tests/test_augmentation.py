@@ -16,7 +16,7 @@ from jtcse.augmentation import (
     word_deletion,
     word_repetition,
 )
-from tests.tiny_bert import TINY_CORPUS
+from tests.fixtures.tiny_bert import TINY_CORPUS
 
 SENTENCES = [*TINY_CORPUS, "one", "two words"]
 

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jtcse.console import main
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.encoding import Encoder
 from jtcse.evaluation.sts import evaluate_sts
-from tests.senteval_fixture import write_senteval_fixture
+from tests.fixtures.senteval import write_senteval_fixture
 
 KEYS = [
     "STS12",
@@ -215,8 +216,8 @@ def test_cli_accepts_an_onnx_export_and_refuses_a_non_onnx_file(tiny_bert_path, 
 def test_zero_shot_prints_mteb_main_scores_and_writes_its_results(
     tiny_bert_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from tests.mteb_fixture import write_biosses_copy
-    from tests.transfer_fixture import write_transfer_fixture
+    from tests.fixtures.mteb import write_biosses_copy
+    from tests.fixtures.transfer import write_transfer_fixture
 
     write_biosses_copy(tmp_path / "root")
     write_transfer_fixture(tmp_path / "root" / "senteval")
@@ -250,9 +251,40 @@ def test_zero_shot_default_tasks_are_the_pipelines() -> None:
     import yaml
 
     from jtcse.data.senteval_transfer import TRANSFER_TASKS
-    from jtcse.evaluation.zero_shot import DEFAULT_TASKS
+    from jtcse.evaluation.specs import DEFAULT_SUITE
 
     parameters = Path(__file__).resolve().parents[1] / "conf/base/parameters_zero_shot.yml"
     zero_shot = yaml.safe_load(parameters.read_text())["zero_shot"]
-    assert zero_shot["tasks"] == list(DEFAULT_TASKS)
+    assert zero_shot["tasks"] == DEFAULT_SUITE
     assert zero_shot["transfer_tasks"] == list(TRANSFER_TASKS)  # the CLI runs all seven too
+
+
+def test_zero_shot_and_evaluate_score_a_weighted_mixed_pooling_ensemble_alike(
+    tiny_bert_path: Path, tiny_bert_path_b: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Both commands load the encoder through one planner: mteb's STS main scores (Spearman of
+    the cosines, 0-1) are the ``evaluate`` table's / 100, weights and per-model poolings
+    included (``--pooling mean cls``)."""
+    import shutil
+
+    root = tmp_path / "root"
+    senteval = write_senteval_fixture(root / "senteval")
+    shutil.copytree(senteval / "STS" / "STSBenchmark", root / "sts_original" / "stsbenchmark")
+    encoder = ["--model", str(tiny_bert_path), "--model", str(tiny_bert_path_b)]
+    encoder += ["--weights", "0.3", "0.7", "--pooling", "mean", "cls"]
+    scores = tmp_path / "scores.json"
+    assert main(["evaluate", *encoder, "--data", str(senteval), "--output", str(scores)]) == 0
+    output = tmp_path / "out"
+    tasks = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark"]
+    argv = ["zero-shot", *encoder, "--tasks", *tasks, "--data", str(root)]
+    assert main([*argv, "--output", str(output)]) == 0
+    capsys.readouterr()
+
+    evaluated = json.loads(scores.read_text())
+    table = pd.read_csv(output / "zero_shot_results.csv")
+    assert list(table["task"]) == tasks
+    name = f"{tiny_bert_path.name}+{tiny_bert_path_b.name}_mean_cls"
+    assert set(table["encoder"]) == {name} and set(table["metric"]) == {"cosine_spearman"}
+    for task, score in zip(table["task"], table["score"], strict=True):
+        # the JSON holds Spearman x 100 to two decimals
+        assert score * 100 == pytest.approx(evaluated[task], abs=0.0051), task

@@ -4,11 +4,14 @@ kind of mistake fails with the parameter's path."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from jtcse.evaluation.specs import DEFAULT_SUITE, TASK_SUITES
+from jtcse.parameter_schema import parameter_schema
 from jtcse.parameters import (
     distillation_run_settings,
     joint_run_settings,
@@ -33,6 +36,12 @@ def _parameters(env: str) -> dict:
     return {stage: loaded[stage] for stage in STAGES if stage in loaded}
 
 
+def _all_parameters(env: str) -> dict:
+    """Every section as ``kedro run --env <env>`` loads them: ``conf/base``, each file of
+    ``env`` replacing its sections."""
+    return OmegaConfigLoader(str(CONF), base_env="base", default_run_env=env)["parameters"]
+
+
 def _six_layers(model: str) -> int:
     return 6
 
@@ -42,6 +51,55 @@ def _six_layers(model: str) -> int:
 )
 def test_shipped_configurations_are_valid(env: str, depth: int) -> None:
     validate_parameters(_parameters(env), model_depth=lambda model: depth)
+
+
+@pytest.mark.parametrize(
+    ("env", "depth"), [("local", 6), ("test", 2), ("paper", 12), ("paper_roberta", 12)]
+)
+def test_every_section_of_every_shipped_configuration_is_valid(env: str, depth: int) -> None:
+    parameters = _all_parameters(env)
+    assert sorted(parameters) == sorted(parameter_schema())  # every section, none without one
+    validate_parameters(parameters, model_depth=lambda model: depth)
+
+
+@pytest.mark.parametrize(
+    ("path", "hint"),
+    [
+        ("evaluaton", "did you mean 'evaluation'?"),  # an unknown top-level section
+        ("evaluation.batchsize", "did you mean 'batch_size'?"),
+        ("evaluation.encoders.tower_1.poolng", "did you mean 'pooling'?"),
+        ("evaluation.encoders.jtcse_uc.uc.weight", "expected one of "),
+        ("zero_shot.encoders.student.normalise", "did you mean 'normalize'?"),
+        ("zero_shot.tasks[1].subset", "did you mean 'subsets'?"),
+        ("zero_shot.report.champoin", "did you mean 'champion'?"),
+        ("distillation.temperature", "did you mean 'settings.temperature'?"),  # a level too high
+        ("uc_distillation.teacher_uc.extrnal_model", "did you mean 'external_model'?"),
+        ("data_preparation.corpus.min_word", "did you mean 'min_words'?"),
+        ("round_trip_translation.pivots.tower_1.forwards", "did you mean 'forward'?"),
+        ("tower_training.towers.tower_2.training.learning_rat", "did you mean 'learning_rate'?"),
+        ("jtcse_training.distributed.num_process", "did you mean 'num_processes'?"),
+        ("ablation.bootstrap.resample", "did you mean 'resamples'?"),
+        ("ablation.variants.jtcse.setting", "did you mean 'settings'?"),
+        ("onnx_export.thresholds.min_cos", "did you mean 'min_cosine'?"),
+        ("reporting.report.figure_links.sts_bar", "did you mean 'sts_bar_chart'?"),
+        ("model_cards.licence", "did you mean 'license'?"),
+        ("runtime.thread", "did you mean 'threads'?"),
+        ("reporting.cls_attention_mass.learning_rate", "expected one of "),
+    ],
+)
+def test_an_unknown_key_anywhere_is_refused_with_the_closest_valid_name(
+    path: str, hint: str
+) -> None:
+    parameters = _all_parameters("local")
+    # the suite's tasks written out: a list whose entries are checked
+    parameters["zero_shot"]["tasks"] = copy.deepcopy(list(TASK_SUITES[DEFAULT_SUITE]))
+    *parents, key = re.split(r"\.|\[(\d+)\]\.", path)
+    tree = parameters
+    for name in filter(None, parents):
+        tree = tree[int(name)] if name.isdigit() else tree[name]
+    tree[key] = 1
+    with pytest.raises(ValueError, match=f"^{re.escape(path)}: unknown key; {re.escape(hint)}"):
+        validate_parameters(parameters, model_depth=_six_layers)
 
 
 @pytest.mark.parametrize("env", ["paper", "paper_roberta"])
@@ -102,7 +160,7 @@ def _broken(edit) -> dict:
     [
         (
             lambda p: p["tower_training"].update(trainig={}),
-            r"^tower_training: unknown key\(s\) \['trainig'\]",
+            r"^tower_training\.trainig: unknown key; did you mean 'training'\?$",
         ),
         (
             lambda p: p["tower_training"]["training"].update(batch_size=64.5),
@@ -114,7 +172,7 @@ def _broken(edit) -> dict:
         ),
         (
             lambda p: p["tower_training"]["towers"]["tower_1"].update(setings={}),
-            r"^tower_training\.towers\.tower_1: unknown key\(s\) \['setings'\]",
+            r"^tower_training\.towers\.tower_1\.setings: unknown key; did you mean 'settings'\?",
         ),
         (
             lambda p: p["jtcse_training"]["runs"]["jtcse"]["settings"].update(

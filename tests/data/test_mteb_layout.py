@@ -15,7 +15,8 @@ from jtcse.data.mteb_layout import (
     read_task,
     write_task_folders,
 )
-from jtcse.evaluation.zero_shot import TaskSpec, import_mteb, load_tasks
+from jtcse.evaluation.specs import TaskSpec
+from jtcse.evaluation.zero_shot import import_mteb, load_tasks
 from jtcse.paths import data_root
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from jtcse.data.senteval import (
     year_subsets,
 )
 from jtcse.evaluation.sts import evaluation_pairs
-from tests.senteval_fixture import write_senteval_fixture
+from tests.fixtures.senteval import write_senteval_fixture
 
 SCORED, UNSCORED, PER_SPLIT = 3, 1, 5
 

@@ -15,7 +15,7 @@ from jtcse.data.senteval_transfer import (
     read_transfer_tasks,
 )
 from jtcse.paths import data_root
-from tests.transfer_fixture import write_transfer_fixture
+from tests.fixtures.transfer import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The sample counts of the shared data folder (its README, section A''; SentEval's paper),

@@ -29,7 +29,7 @@ from jtcse.evaluation.sts import (
     spearman_x100,
 )
 from jtcse.evaluation.suite import evaluate_encoders, results_as_records
-from tests.senteval_fixture import write_senteval_fixture
+from tests.fixtures.senteval import write_senteval_fixture
 
 SHARED_SENTENCE = "a man is playing a guitar ."
 NAN = math.nan

@@ -25,7 +25,7 @@ from jtcse.evaluation.transfer import (
     stratified_folds,
     task_data,
 )
-from tests.transfer_fixture import write_transfer_fixture
+from tests.fixtures.transfer import write_transfer_fixture
 
 FOLDS = 3
 

@@ -15,9 +15,10 @@ from scipy.stats import spearmanr
 from jtcse.data.mteb_layout import write_task_folders
 from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
-from jtcse.evaluation.zero_shot import TaskSpec, evaluate_zero_shot, import_mteb, parse_tasks
-from tests.mteb_fixture import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
-from tests.tiny_bert import TINY_CORPUS
+from jtcse.evaluation.specs import TaskSpec, parse_tasks
+from jtcse.evaluation.zero_shot import evaluate_zero_shot, import_mteb
+from tests.fixtures.mteb import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
+from tests.fixtures.tiny_bert import TINY_CORPUS
 
 
 @pytest.fixture

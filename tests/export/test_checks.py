@@ -6,9 +6,10 @@ import pytest
 from kedro.io import DatasetError
 
 from jtcse.datasets import ModelFolderDataset
-from jtcse.export.checks import ExportThresholds, export_and_check, parity_sentences
+from jtcse.export.checks import export_and_check, parity_sentences
+from jtcse.export.thresholds import ExportThresholds
 from jtcse.modeling.folders import ONNX_MODEL_FILE
-from tests.training_runs import CORPUS
+from tests.fixtures.training_runs import CORPUS
 
 
 def test_parity_sentences_mix_first_and_longest_without_duplicates():

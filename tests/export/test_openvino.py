@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +111,19 @@ def test_console_export_checks_parity(
     empty.write_text("\n")
     assert main([*command, "--sentences", str(empty)]) == 2
     assert f"{empty}: no sentences" in capsys.readouterr().err
+
+
+def test_console_export_of_a_damaged_onnx_file_fails_in_one_line(
+    onnx_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = shutil.copytree(onnx_path.parent.parent, tmp_path / "export")
+    damaged = export / onnx_path.relative_to(onnx_path.parent.parent)
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("\n".join(SENTENCES) + "\n")
+    output = tmp_path / "openvino"
+    argv = ["export-openvino", "--onnx", str(export), "--output", str(output)]
+    assert main([*argv, "--sentences", str(sentences)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"jtcse: error: {damaged}: not an ONNX model that OpenVINO reads (")
+    assert not output.exists()

@@ -7,14 +7,8 @@ import pytest
 import torch
 
 from jtcse.console import main
-from jtcse.modeling.loading import (
-    DEVICE_VARIABLE,
-    PICKLE_VARIABLE,
-    default_device,
-    load_model_and_tokenizer,
-    load_pretrained_model,
-    uses_cuda,
-)
+from jtcse.modeling.device import DEVICE_VARIABLE, default_device, uses_cuda
+from jtcse.modeling.loading import PICKLE_VARIABLE, load_model_and_tokenizer, load_pretrained_model
 
 
 def test_the_device_variable_overrides_the_detected_device(monkeypatch: pytest.MonkeyPatch):

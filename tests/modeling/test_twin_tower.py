@@ -383,7 +383,7 @@ def test_folders_written_before_the_config_still_load(tmp_path, tiny_bert_path):
     folder = _with_record(tmp_path, tiny_bert_path, legacy)
     config = TwinTowerConfig.from_tower_folder(folder)
     assert (config.num_cross_attention_layers, config.coupling) == (2, "cls_query")
-    assert config.stage == "jtcse" and config.training_settings == {"lr": 1}
+    assert config.run == "jtcse" and config.training_settings == {"lr": 1}
     model = TwinTowerModel.from_towers(folder, folder, coupling="value_sum")
     assert model.cross_attention_layers == [0, 1] and model.coupling == "value_sum"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +12,9 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
-from tests.transfer_fixture import write_transfer_fixture
+from tests.fixtures.senteval import write_senteval_fixture
+from tests.fixtures.tiny_bert import TINY_CORPUS, build_tiny_bert
+from tests.fixtures.transfer import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +35,8 @@ def test_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     corpus += ["", "too", TINY_CORPUS[0] + " number 0"]  # empty, too short, duplicate
     (data_root / "unsup_corpus").mkdir()
     (data_root / "unsup_corpus" / "train_all.txt").write_text("\n".join(corpus) + "\n")
+    for folder in ("mteb_style", "sts_original"):  # zero_shot_data's other folders (unused here)
+        (data_root / folder).mkdir()
     build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
     monkeypatch.setenv("JTCSE_DATA_ROOT", str(data_root))
     # An absolute URI per project: MLflow caches its store per URI string, so the relative
@@ -52,6 +56,23 @@ def run_pipelines(test_project: Path) -> Callable[[list[str]], None]:
             session.run(pipeline_names=names)
 
     return run
+
+
+@pytest.fixture
+def start_kedro_run(test_project: Path) -> Callable[..., subprocess.Popen]:
+    """Start ``kedro run --env test ARGUMENTS`` in the test project as its own process, its
+    stdout and stderr one text stream (read it through ``communicate``)."""
+
+    def start(*arguments: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kedro", "run", "--env", "test", *arguments],
+            cwd=test_project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    return start
 
 
 def _ignore_local(folder: str, names: list[str]) -> list[str]:

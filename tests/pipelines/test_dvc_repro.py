@@ -1,11 +1,14 @@
 """The whole chain under DVC and MLflow, on ``conf/test`` values in a temporary repository:
-``dvc repro`` end to end, a no-op second repro, a distillation parameter change that reruns
-only the stages after it, the MLflow records of every stage, and a training stage killed and
-resumed from its checkpoint."""
+``dvc repro`` end to end (every ``jtcse`` module a stage imports is one of its deps), a no-op
+second repro, a module edit that makes exactly the stages importing it stale, a parameter
+sweep (``dvc exp run -S``) that reruns exactly the stages reading it and those after them, the
+MLflow records of every stage, and a training stage killed and resumed from its checkpoint."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,21 +22,14 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
-from tests.transfer_fixture import write_transfer_fixture
+from tests.fixtures.senteval import write_senteval_fixture
+from tests.fixtures.tiny_bert import TINY_CORPUS, build_tiny_bert
+from tests.fixtures.transfer import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STAGES = list(yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"])  # in order
-AFTER_DISTILLATION = [
-    "distillation",
-    "uc_distillation",
-    "onnx_export",
-    "evaluation",
-    "zero_shot",
-    "reporting",
-    "model_cards",
-]
+CHAIN = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
+STAGES = list(CHAIN)  # in dependency order
+IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s+(jtcse(?:\.\w+)*)\s*$")
 GIT = ["git", "-c", "user.name=jtcse-test", "-c", "user.email=test@jtcse.invalid"]
 
 pytestmark = pytest.mark.slow  # see the README: pytest -m "not slow" leaves it out
@@ -52,8 +48,10 @@ def repository(tmp_path: Path) -> Path:
     for name in ("pyproject.toml", "dvc.yaml", ".gitignore", ".dvcignore"):
         shutil.copy(PROJECT_ROOT / name, project / name)
     (project / "conf" / "local").mkdir()
-    for test_parameters in (project / "conf" / "test").glob("*.yml"):  # parameters, globals
-        shutil.copy(test_parameters, project / "conf" / "base" / test_parameters.name)
+    for test_file in (project / "conf" / "test").glob("*.yml"):  # parameters, globals
+        base_file = project / "conf" / "base" / test_file.name
+        base = yaml.safe_load(base_file.read_text()) if base_file.is_file() else {}
+        base_file.write_text(yaml.safe_dump(base | yaml.safe_load(test_file.read_text())))
     build_tiny_bert(project / "data" / "01_raw" / "tiny_bert", seed=0)
     data_root = tmp_path / "shared" / "data"
     write_senteval_fixture(data_root / "senteval")
@@ -73,12 +71,17 @@ def repository(tmp_path: Path) -> Path:
 
 
 def test_dvc_repro_runs_the_chain_then_only_what_changed(repository: Path) -> None:
-    first = _run(["dvc", "repro"], repository)
+    first = _run(["dvc", "repro"], repository, PYTHONPROFILEIMPORTTIME="1")
     assert _stages_run(first) == STAGES
+    for stage, modules in _imported_modules(first).items():  # what ran, against the deps
+        missing = {module for module in modules if _source(module) not in CHAIN[stage]["deps"]}
+        assert not missing, f"{stage} imported {sorted(missing)}, not among its deps"
     status = _run(["dvc", "status"], repository)
     assert "up to date" in status, status
     second = _run(["dvc", "repro"], repository)
     assert _stages_run(second) == []
+    for module in ("src/jtcse/modeling/precision.py", "src/jtcse/publishing/chain_cards.py"):
+        _assert_edit_makes_stale(repository, module)
 
     for png in ("training_curves", "sts_bar_chart", "cls_attention_mass", "zero_shot_heat_map"):
         assert (repository / "data/08_reporting" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
@@ -89,12 +92,60 @@ def test_dvc_repro_runs_the_chain_then_only_what_changed(repository: Path) -> No
 
     _check_mlflow_records(repository)
 
-    parameters_file = repository / "conf/base/parameters_distillation.yml"
-    parameters = yaml.safe_load(parameters_file.read_text())
-    parameters["distillation"]["settings"]["weight_contrastive"] = 0.5
-    parameters_file.write_text(yaml.safe_dump(parameters))
-    third = _run(["dvc", "repro"], repository)
-    assert _stages_run(third) == AFTER_DISTILLATION
+    key = "distillation.settings.weight_contrastive"
+    third = _run(
+        ["dvc", "exp", "run", "-S", f"conf/base/parameters_distillation.yml:{key}=0.5"],
+        repository,
+    )
+    assert _stages_run(third) == _reading_and_after(key)
+
+
+def _assert_edit_makes_stale(repository: Path, module: str) -> None:
+    """Editing ``module`` makes stale exactly the stages whose deps name it."""
+    path = repository / module
+    original = path.read_text()
+    path.write_text(original + "\n# an edit\n")
+    output = _run(["dvc", "status", "--json"], repository).splitlines()
+    status = json.loads(next(line for line in output if line.startswith("{")))
+    path.write_text(original)
+    assert set(status) == {name for name, stage in CHAIN.items() if module in stage["deps"]}
+
+
+def _reading_and_after(key: str) -> list[str]:
+    """The stages whose params name ``key`` (or a section holding it), and every stage after
+    one of them, in dependency order."""
+    stale = set()
+    for name, stage in CHAIN.items():  # in dependency order
+        keys = [k for entry in stage["params"] for names in entry.values() for k in names]
+        reads = any(key == k or key.startswith(f"{k}.") for k in keys)
+        written = {p for later in stale for p in _written(CHAIN[later])}
+        if reads or written & set(stage["deps"]):
+            stale.add(name)
+    return [name for name in CHAIN if name in stale]
+
+
+def _written(stage: dict) -> set[str]:
+    entries = [*stage.get("outs", []), *stage.get("metrics", []), *stage.get("plots", [])]
+    return {entry if isinstance(entry, str) else next(iter(entry)) for entry in entries}
+
+
+def _imported_modules(output: str) -> dict[str, set[str]]:
+    """The ``jtcse`` modules each stage's process imported (``-X importtime`` lines)."""
+    modules: dict[str, set[str]] = {}
+    stage = None
+    for line in output.splitlines():
+        if line.startswith("Running stage '"):
+            stage = line.split("'")[1]
+        elif stage and (match := IMPORTED.match(line)):
+            modules.setdefault(stage, set()).add(match.group(1))
+    assert set(modules) == set(STAGES)
+    return modules
+
+
+def _source(module: str) -> str:
+    path = Path("src", *module.split("."))
+    package = path / "__init__.py"
+    return str(package if (PROJECT_ROOT / package).is_file() else path.with_suffix(".py"))
 
 
 def _check_mlflow_records(repository: Path) -> None:
@@ -182,10 +233,16 @@ def _environment(repository: Path) -> dict[str, str]:
     return environment
 
 
-def _run(command: list[str], cwd: Path) -> str:
-    """Run ``command``; return its stdout and stderr together, failing the test on an error."""
+def _run(command: list[str], cwd: Path, **environment: str) -> str:
+    """Run ``command`` (with extra ``environment`` variables); return its stdout and stderr
+    together, failing the test on an error."""
     completed = subprocess.run(
-        command, cwd=cwd, env=_environment(cwd), capture_output=True, text=True, timeout=900
+        command,
+        cwd=cwd,
+        env=_environment(cwd) | environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output[-5000:]}"

@@ -20,6 +20,7 @@ from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 from transformers import AutoModel, AutoTokenizer
 
+from jtcse.chain.folders import FOLDER_NAMES, JOINT_RUNS
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.encoding import Encoder
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel
@@ -33,9 +34,9 @@ from jtcse.pipelines.reporting import pipeline as reporting
 from jtcse.pipelines.tower_training import pipeline as tower_training
 from jtcse.pipelines.uc_distillation import pipeline as uc_distillation
 from jtcse.pipelines.zero_shot import pipeline as zero_shot
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import TINY_CORPUS
-from tests.transfer_fixture import write_transfer_fixture
+from tests.fixtures.senteval import write_senteval_fixture
+from tests.fixtures.tiny_bert import TINY_CORPUS
+from tests.fixtures.transfer import write_transfer_fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TINY_BERT = "data/01_raw/tiny_bert"  # what conf/test names as the base model
@@ -121,17 +122,17 @@ def test_each_joint_run_is_its_own_namespace(
             "tower_2": str(tiny_bert_path_b),
             "training_corpus": training_corpus,
             "sts_pairs": sts_pairs,
-            **{f"{run}.run_name": run for run in jtcse_training.RUNS},
-            **{f"{run}_work": tmp_path / run for run in jtcse_training.RUNS},
+            **{f"{run}.run_name": run for run in JOINT_RUNS},
+            **{f"{run}_work": tmp_path / run for run in JOINT_RUNS},
             **parameters,
         },
     )
     runs = parameters["params:jtcse_training"]["runs"]
-    for run in jtcse_training.RUNS:
+    for run in JOINT_RUNS:
         wanted = runs[run]["settings"]["num_cross_attention_layers"]
         for tower in ("tower_1", "tower_2"):
             record = AutoModel.from_pretrained(out[f"{run}_{tower}"]).config.jtcse
-            assert record["stage"] == run
+            assert record["run"] == run
             assert record["num_cross_attention_layers"] == wanted
         assert len(out[f"{run}_training_curve"]) > 0
 
@@ -170,7 +171,7 @@ def test_distillation_export_evaluation_and_reporting(
     )
     assert exports["onnx_export_report"]["max_abs_difference"] < 1e-3
 
-    folders = {name: str(tiny_bert_path) for name in evaluation.MODEL_FOLDERS}
+    folders = {name: str(tiny_bert_path) for name in FOLDER_NAMES}
     folders |= towers | {"student": str(student_folder), "student_uc": uc_student["student_uc"]}
     folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
     cache = {"embedding_cache": tmp_path / "embeddings"}
@@ -190,8 +191,9 @@ def test_distillation_export_evaluation_and_reporting(
     data_root = tmp_path / "data_root"
     write_senteval_fixture(data_root / "senteval")
     write_transfer_fixture(data_root / "senteval", per_class=10)  # 10 folds need 10 a class
-    zero_shot_params = common["params:zero_shot"] | {"data_root": str(data_root)}
+    zero_shot_params = common["params:zero_shot"]
     zero_shot_inputs = {
+        "zero_shot_data": data_root,
         "mteb_task_root": tmp_path / "mteb_tasks",
         "mteb_results_folder": tmp_path / "mteb",
         "params:zero_shot": zero_shot_params,
@@ -227,7 +229,7 @@ def test_distillation_export_evaluation_and_reporting(
         model_cards.create_pipeline(),
         {**copies, **results, "onnx_export_report": exports["onnx_export_report"], **common},
     )["model_cards_index"]
-    assert set(cards) == set(evaluation.MODEL_FOLDERS)
+    assert set(cards) == set(FOLDER_NAMES)
     student_card = (tmp_path / "cards" / "student" / "README.md").read_text()
     base_rows = ["tiny_cls", "tiny_mean"]  # the base model's own rows follow, for reference
     assert cards["student"]["sts_rows"] == ["student", "student_bf16", *base_rows]

@@ -25,7 +25,7 @@ import yaml
         (
             "distillation",
             lambda p: p.update(temperature=0.05),
-            r"distillation: unknown key\(s\) \['temperature'\]",
+            r"distillation\.temperature: unknown key; did you mean 'settings\.temperature'\?",
         ),
     ],
 )
@@ -40,3 +40,18 @@ def test_a_bad_parameter_stops_the_run_before_any_node(
         run_pipelines(["data_preparation", "tower_training", "jtcse_training", "distillation"])
     assert not (test_project / "data" / "03_primary" / "sts_pairs.parquet").exists()
     assert not (test_project / "data" / "07_model_output").exists()
+
+
+def test_an_unknown_parameter_override_stops_kedro_run_with_one_last_line(
+    test_project: Path, start_kedro_run
+) -> None:
+    """Any section is checked, not only those of the pipelines run; the message is longer than
+    Kedro's 80-column traceback, whose last line would be the end of a wrapped message."""
+    override = "evaluation.encoders.tiny_cls.poolng=mean"
+    process = start_kedro_run("--pipelines", "data_preparation", "--params", override)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode != 0
+    assert output.strip().splitlines()[-1] == (
+        "jtcse: error: evaluation.encoders.tiny_cls.poolng: unknown key; did you mean 'pooling'?"
+    )
+    assert not (test_project / "data" / "03_primary" / "sts_pairs.parquet").exists()

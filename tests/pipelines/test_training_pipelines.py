@@ -18,14 +18,14 @@ import torch
 from nbclient import NotebookClient
 from transformers import AutoModel, AutoTokenizer
 
+from jtcse.chain.folders import FOLDER_NAMES
 from jtcse.encoding import CoupledTwinEncoder, Encoder
 from jtcse.evaluation.sts import RESULT_KEYS
 from jtcse.modeling.folders import ONNX_MODEL_FILE
-from jtcse.pipelines.evaluation.pipeline import MODEL_FOLDERS
 from jtcse.pipelines.reporting.pipeline import TRAINING_RUNS
 
 # Every trained Hugging Face folder the evaluation reads (the others are ONNX exports).
-MODELS = tuple(name for name in MODEL_FOLDERS if "onnx" not in name)
+MODELS = tuple(name for name in FOLDER_NAMES if "onnx" not in name)
 FIGURES = ("cls_attention_mass.png", "sts_bar_chart.png", "training_curves.png")
 REPORT_FIGURES = (*FIGURES, "zero_shot_heat_map.png")  # the notebook shows FIGURES
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "results.ipynb"
@@ -74,7 +74,7 @@ def test_tower_and_joint_training_then_evaluation(
     teacher = np.load(test_project / "data/05_model_input/teacher_embeddings.npy")
     assert teacher.shape == (16, 32)  # conf/test: max_sentences 16, tiny BERT 32 wide
 
-    for name in MODEL_FOLDERS:  # every folder has its card, with the rows that use it
+    for name in FOLDER_NAMES:  # every folder has its card, with the rows that use it
         card = (test_project / "data/06_models" / name / "README.md").read_text()
         assert card.startswith("---\n") and "library_name: sentence-transformers" in card
     results = json.loads((test_project / "data/08_reporting/sts_results.json").read_text())

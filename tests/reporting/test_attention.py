@@ -19,7 +19,7 @@ from jtcse.reporting.attention import (
     pair_cls_attention_mass,
     stsb_dev_sentences,
 )
-from tests.tiny_bert import TINY_CORPUS
+from tests.fixtures.tiny_bert import TINY_CORPUS
 
 SENTENCES = [
     "a man is playing a guitar .",

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from jtcse.reporting.report import FIGURES, build_report
+from jtcse.reporting import FIGURES
+from jtcse.reporting.report import build_report
 from tests.reporting.test_plots import ATTENTION, RESULTS, _curves
 
 TABLE = "| model | avg |\n|---|---|\n| base | 73.65 |\n| tncse_ensemble | 76.73 |\n"

@@ -10,7 +10,7 @@ import yaml
 from transformers import AutoModel
 
 from jtcse.translation.views import read_round_trip_views
-from tests.tiny_seq2seq import build_tiny_seq2seq
+from tests.fixtures.tiny_seq2seq import build_tiny_seq2seq
 
 
 def _override(project: Path, name: str, update: dict) -> None:

@@ -17,7 +17,7 @@ from jtcse.losses import distillation_loss, distillation_terms
 from jtcse.modeling.folders import write_sentence_transformers_config
 from jtcse.pipelines.distillation.nodes import compute_teacher_embeddings
 from jtcse.training import DistillationSettings, TrainingConfig, teacher_embeddings, train_student
-from tests.training_runs import CORPUS, folder_stamp, weights
+from tests.fixtures.training_runs import CORPUS, folder_stamp, weights
 
 
 def naive_interleaved_info_nce(teacher: torch.Tensor, student: torch.Tensor, tau: float) -> float:

@@ -14,7 +14,7 @@ from jtcse.encoding import Encoder, load_pooled_model
 from jtcse.encoding.base import length_sorted_batches
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.modeling.loading import load_model_and_tokenizer
-from tests.test_encoder import SENTENCES
+from tests.encoding.test_pytorch import SENTENCES
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import torch
 from transformers import AutoTokenizer
 
 from jtcse.training import TowerSettings, TrainingConfig, train_tower
-from tests.training_runs import CORPUS, folder_stamp, weights
+from tests.fixtures.training_runs import CORPUS, folder_stamp, weights
 
 NUMBERED = [f"sentence {index}" for index in range(10)]
 

@@ -12,8 +12,8 @@ from jtcse.parameters import round_trip_settings, validate_parameters
 from jtcse.translation.generation import Translator, round_trip_corpus
 from jtcse.translation.settings import RoundTripSettings, pivot_models
 from jtcse.translation.views import read_round_trip_views, round_trip_lines
-from tests.tiny_bert import TINY_CORPUS
-from tests.tiny_seq2seq import build_tiny_seq2seq
+from tests.fixtures.tiny_bert import TINY_CORPUS
+from tests.fixtures.tiny_seq2seq import build_tiny_seq2seq
 
 SETTINGS = RoundTripSettings(enabled=True, chunk_sentences=5, batch_size=3, max_length=12)
 

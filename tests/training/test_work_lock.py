@@ -51,7 +51,7 @@ def test_training_on_a_held_work_directory_stops_before_any_checkpoint(
     from jtcse.training.config import TrainingConfig
     from jtcse.training.settings import TowerSettings
     from jtcse.training.towers import train_tower
-    from tests.training_runs import CORPUS
+    from tests.fixtures.training_runs import CORPUS
 
     work_dir = tmp_path / "work"
     holder = _holder(work_dir)

@@ -36,7 +36,7 @@ from jtcse.training import (
     tower_loss,
     train,
 )
-from tests.training_runs import CORPUS
+from tests.fixtures.training_runs import CORPUS
 
 TWO_PROCESSES = DistributedSettings(num_processes=2)
 # The workers are CPU processes on gloo, on GPU machines too (JTCSE_DEVICE=cpu).
@@ -317,7 +317,7 @@ def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
             *("--nproc-per-node", "1", "--master-addr", "127.0.0.1", "--master-port", str(port)),
             *("-m", "jtcse.training.launcher"),
         ],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
     try:
         settings = DistributedSettings(num_nodes=2, rdzv_endpoint=f"127.0.0.1:{port}")

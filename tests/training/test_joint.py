@@ -17,8 +17,8 @@ from jtcse.modeling.twin_tower import TwinTowerModel, TwinTowerOutput
 from jtcse.modeling.twin_tower_config import TwinTowerConfig
 from jtcse.training import JointSettings, TrainingConfig, train_joint
 from jtcse.training.joint import joint_training_loss
-from tests.tiny_bert import TINY_CORPUS
-from tests.training_runs import CORPUS, folder_stamp, weights
+from tests.fixtures.tiny_bert import TINY_CORPUS
+from tests.fixtures.training_runs import CORPUS, folder_stamp, weights
 
 SENTENCES = TINY_CORPUS[:4]
 TERMS = ("nce", "icnce", "icnce_intermediate", "ictm")
@@ -255,7 +255,7 @@ def test_train_joint_trains_saves_and_resumes(tiny_bert_path, tiny_bert_path_b, 
         assert state.keys() == initial.keys()
         assert any(not torch.equal(state[name], initial[name]) for name in state)
         recorded = json.loads((folder / "config.json").read_text())["jtcse"]
-        assert recorded["num_cross_attention_layers"] == 1 and recorded["stage"] == "jtcse"
+        assert recorded["num_cross_attention_layers"] == 1 and recorded["run"] == "jtcse"
         trained.append(state)
     assert any(not torch.equal(trained[0][n], trained[1][n]) for n in trained[0])
     stamps = [folder_stamp(folder) for folder in (folder_1, folder_2)]

@@ -22,7 +22,7 @@ TRAINER = textwrap.dedent(
     from jtcse.training.batching import sentence_collator
     from jtcse.training.towers import tower_loss
     from jtcse.modeling.loading import load_pretrained_model
-    from tests.training_runs import CORPUS
+    from tests.fixtures.training_runs import CORPUS
 
     torch.set_num_threads(1)
     path, checkpoint_dir = sys.argv[1], Path(sys.argv[2])
@@ -44,7 +44,7 @@ TRAINER = textwrap.dedent(
 def _trainer(tiny_bert_path: Path, checkpoint_dir: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", TRAINER, str(tiny_bert_path), str(checkpoint_dir)],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -16,8 +16,8 @@ from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.sts import evaluate_sts
 from jtcse.evaluation.suite import evaluate_encoders
 from jtcse.modeling.uc_ensemble import UcEnsemble, weighted_spec_formula
-from tests.senteval_fixture import write_senteval_fixture
-from tests.tiny_bert import TINY_CORPUS, build_tiny_bert
+from tests.fixtures.senteval import write_senteval_fixture
+from tests.fixtures.tiny_bert import TINY_CORPUS, build_tiny_bert
 
 SENTENCES = ["a man is playing a guitar .", "the cat sits on the mat .", "someone cooks ."]
 
@@ -83,7 +83,7 @@ def test_the_uc_row_is_the_weighted_sum_of_cached_member_rows(
     assert result.scores == pytest.approx(evaluate_sts(table, encoder.encode).scores, abs=1e-6)
     with pytest.raises(ValueError, match=r"encoders\.bad: 'uc' sets the poolings and weights"):
         evaluate_encoders(table, {"bad": {**uc, "pooling": "cls"}}, cache=cache)
-    with pytest.raises(ValueError, match=r"encoders\.bad\.uc: unknown key"):
+    with pytest.raises(ValueError, match=r"encoders\.bad\.uc\.weight: unknown key"):
         evaluate_encoders(table, {"bad": {"models": pair, "uc": {"weight": 0.7}}}, cache=cache)
 
 

@@ -24,7 +24,7 @@ from jtcse.training import (
 )
 from jtcse.training.checkpoints import CorruptCheckpointError, latest_checkpoint, read_checkpoint
 from jtcse.training.loop import adamw_parameter_groups
-from tests.tiny_bert import TINY_CORPUS
+from tests.fixtures.tiny_bert import TINY_CORPUS
 
 # 32 sentences of varying length: the 12 of the tiny corpus, then 20 two-sentence joins.
 SENTENCES = TINY_CORPUS + [

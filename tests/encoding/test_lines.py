@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jtcse.console import main
 from jtcse.encoding import Encoder
 from jtcse.encoding import base as encoding_base
 from jtcse.encoding.lines import count_lines, read_lines
-from tests.test_encoder import SENTENCES
+from tests.encoding.test_pytorch import SENTENCES
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +49,16 @@ def test_lines_keep_blank_lines_and_read_crlf_and_a_last_line_without_newline(tm
     assert list(read_lines(path)) == ["one", "two"] and count_lines(path) == 2
     path.write_bytes(b"")
     assert list(read_lines(path)) == [] and count_lines(path) == 0
+
+
+def test_encode_names_the_file_and_line_of_an_invalid_byte(tiny_bert_path, tmp_path, capsys):
+    path = tmp_path / "sentences.txt"
+    lines = [f"sentence number {number} ." for number in range(1, 5001)]
+    path.write_bytes("".join(f"{line}\n" for line in lines).encode() + b"line \xff 5001 .\n")
+    output = tmp_path / "out.npy"
+    argv = ["encode", "--model", str(tiny_bert_path), "--input", str(path), "--output", str(output)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"jtcse: error: {path}:5001: not UTF-8: byte 6 of the line is 0xff (invalid start byte)"
+    )
+    assert list(tmp_path.iterdir()) == [path]  # no output, not even a partial one

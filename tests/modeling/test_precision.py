@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from jtcse.encoding import load_pooled_model
-from jtcse.evaluation.suite import EncoderSpec
+from jtcse.evaluation.specs import EncoderSpec
+from jtcse.field_checks import check_bf16_setting
 from jtcse.modeling import precision
-from jtcse.modeling.precision import check_bf16_setting, native_bf16, resolve_bf16
+from jtcse.modeling.precision import native_bf16, resolve_bf16
 from jtcse.parameters import teacher_bf16
 
 
@@ -80,7 +81,7 @@ def test_the_evaluation_tags_each_row_with_the_precision_it_ran_in(
 
     from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
     from jtcse.pipelines.evaluation.nodes import evaluate_family
-    from tests.senteval_fixture import write_senteval_fixture
+    from tests.fixtures.senteval import write_senteval_fixture
 
     table = read_sts_tasks(write_senteval_fixture(tmp_path / "senteval"), splits=EVALUATION_SPLITS)
     parameters = {
