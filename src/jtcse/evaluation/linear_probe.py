@@ -59,7 +59,7 @@ class ProbeSettings:
     validation_fraction: float = 0.05
     seed: int = 1111
     # torch threads while training (restored after): the stacked tensors are small, so waking
-    # threads costs more than the work; measured once on this 2-core machine while other jobs
+    # threads costs more than the work; measured once on a 2-core CPU while other jobs
     # shared it, 40 CR-sized classifiers took 30 s with 2 threads and 2.7 s with 1.
     threads: int = 1
     # Python threads training parts of the stack at once, each on ``threads`` torch threads
