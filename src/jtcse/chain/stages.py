@@ -122,7 +122,7 @@ class Project:
         for paths in (stage.outs, stage.reports, stage.metrics):
             paths.sort()
         stage.plots = dict(sorted(stage.plots.items()))
-        stage.deps += self._module_files(pipeline)
+        stage.deps += self._module_files(name, pipeline)
         stage.params = self._parameters(pipeline)
         return stage
 
@@ -134,9 +134,12 @@ class Project:
         config = self._config(dataset)
         return [] if _untracked(config) or _written_into(config) else _files(config)
 
-    def _module_files(self, pipeline: Any) -> list[str]:
-        """The source files of every ``jtcse`` module the pipeline's run may execute."""
+    def _module_files(self, name: str, pipeline: Any) -> list[str]:
+        """The source files of every ``jtcse`` module the run of pipeline ``name`` may execute:
+        its package (Kedro imports it to build the pipeline), its node functions' modules, its
+        datasets' and the project's settings."""
         roots = {node.func.__module__ for node in pipeline.nodes} | set(RUN_MODULES)
+        roots.add(f"{PACKAGE}.pipelines.{name}")
         roots |= {
             module
             for name in pipeline.datasets()
