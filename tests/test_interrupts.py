@@ -65,7 +65,9 @@ def test_the_hook_marks_an_interrupted_run_killed(
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     hook = InterruptedRunHook()
     try:
-        run_id = mlflow.start_run().info.run_id  # as kedro-mlflow's before_pipeline_run
+        # an experiment of this database: an earlier test may have set another one active
+        experiment = mlflow.create_experiment("interrupted")
+        run_id = mlflow.start_run(experiment_id=experiment).info.run_id  # as kedro-mlflow
         hook.before_pipeline_run()
         mlflow.end_run("FAILED")  # as kedro-mlflow's on_pipeline_error
         hook.on_pipeline_error(error)
