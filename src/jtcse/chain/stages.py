@@ -28,7 +28,7 @@ import yaml
 
 from jtcse.chain.imports import PACKAGE, PACKAGE_FOLDER, module_file, reachable_modules
 from jtcse.determinism import RUNTIME_SECTION
-from jtcse.paths import DATA_ROOT_KEY
+from jtcse.paths import DATA_ROOT_FILE, DATA_ROOT_KEY
 
 # Outputs under this folder are reports, kept out of DVC's cache.
 REPORTS = "data/08_reporting/"
@@ -41,6 +41,7 @@ RESULT_NEUTRAL = ("distributed",)
 REPOSITORY = PACKAGE_FOLDER.parents[1]  # the source files' paths are relative to it: src/jtcse/...
 DATA_ROOT_VARIABLE = "${" + DATA_ROOT_KEY + "}"
 UNTRACKED_TYPES = ("jtcse.datasets.WorkDirectoryDataset",)
+GLOBALS_FILE = DATA_ROOT_FILE  # globals.yml: the ${globals:...} keys, and the data root
 _GLOBALS = re.compile(r"\$\{globals:([\w.]+)")
 
 
@@ -78,7 +79,7 @@ class Project:
 
     root: Path
     pipelines: Mapping[str, Any]
-    catalog: Mapping[str, Any]
+    catalog: Any  # kedro.io.catalog_config_resolver.CatalogConfigResolver
     parameter_files: dict[str, dict[str, Any]]  # path relative to root -> contents
 
     @classmethod
@@ -114,7 +115,7 @@ class Project:
             if not _is_parameters(dataset)
             for path in self._input_paths(dataset)
         )
-        filled = {name for name in pipeline.inputs() if _written_into(self._config(name))}
+        filled = {dataset for dataset in pipeline.inputs() if _written_into(self._config(dataset))}
         for config in map(self._config, written | filled):
             if not _untracked(config):
                 for path in _files(config):
@@ -142,8 +143,8 @@ class Project:
         roots.add(f"{PACKAGE}.pipelines.{name}")
         roots |= {
             module
-            for name in pipeline.datasets()
-            for module in _dataset_modules(self._config(name))
+            for dataset in pipeline.datasets()
+            for module in _dataset_modules(self._config(dataset))
         }
         files = (module_file(module) for module in reachable_modules(roots))
         return sorted(str(path.relative_to(REPOSITORY)) for path in files if path is not None)
@@ -163,7 +164,7 @@ class Project:
             for sub_key in _split_whole_section(key, section):
                 read.setdefault(path, []).append(sub_key)
             for interpolated in _GLOBALS.findall(yaml.safe_dump(_subtree(section, key))):
-                read.setdefault("conf/base/globals.yml", []).append(interpolated)
+                read.setdefault(GLOBALS_FILE, []).append(interpolated)
         return {path: sorted(set(read[path])) for path in sorted(read)}
 
     def _parameter_file(self, key: str) -> tuple[str, dict[str, Any]]:
