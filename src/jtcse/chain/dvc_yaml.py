@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from jtcse.atomic import write_text_atomic
 from jtcse.chain.stages import Project, Stage, ordered
 from jtcse.paths import DATA_ROOT_FILE, DATA_ROOT_KEY
 
@@ -42,26 +43,22 @@ def dvc_files(project: Project) -> dict[str, str]:
     return files
 
 
-def stale_files(root: Path) -> list[str]:
-    """The ``dvc.yaml`` files under ``root`` that differ from what the project gives."""
-    expected = dvc_files(Project.load(root))
-    return [
-        path
-        for path, text in expected.items()
+def stale_files(root: Path) -> dict[str, str]:
+    """The ``dvc.yaml`` files under ``root`` that differ from what the project gives (missing
+    ones included): path -> the text they should hold."""
+    return {
+        path: text
+        for path, text in dvc_files(Project.load(root)).items()
         if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
-    ]
+    }
 
 
 def write_files(root: Path) -> list[str]:
-    """Write every ``dvc.yaml`` of the project; return the paths that changed."""
-    changed = []
-    for path, text in dvc_files(Project.load(root)).items():
-        target = root / path
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed
+    """Rewrite the stale ``dvc.yaml`` files of the project (atomically); return their paths."""
+    stale = stale_files(root)
+    for path, text in stale.items():
+        write_text_atomic(root / path, text)
+    return list(stale)
 
 
 def _document(stages: list[Stage], to_root: str) -> dict[str, Any]:
