@@ -27,6 +27,8 @@ def _imports_torch(statement: str) -> bool:
         "import jtcse",
         "import jtcse.settings",  # Kedro's settings, the hooks and the parameter checks
         "from jtcse.parameters import validate_parameters",
+        # what every run's parameter check reads (so no stage depends on torch code through it)
+        "from jtcse.parameter_schema import parameter_schema; parameter_schema()",
         "from jtcse.training import TowerSettings, TrainingConfig",
         "import jtcse.datasets",  # the catalog's datasets
         "from kedro.framework.project import configure_project; configure_project('jtcse'); "

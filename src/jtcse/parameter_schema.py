@@ -7,8 +7,9 @@ hold to the schema of each value (None: any value), :class:`Entries` (a map of f
 as towers, runs and encoders, each entry checked) or :class:`Items` (a list whose mapping items
 are checked). Keys only: the values are checked by the classes that are built from them.
 
-The module imports no torch; :func:`parameter_schema` imports the encoder and task specs' and
-the export and report modules, which do.
+Imports no torch, nor does :func:`parameter_schema`: the facts it reads live in torch-free
+modules, so every run's parameter check stays light (and the stages of ``dvc.yaml`` do not all
+depend on every module through it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from jtcse.data.corpus import CorpusFilter
+from jtcse.export.thresholds import ExportThresholds
 from jtcse.modeling.uc_ensemble import UcEnsemble
+from jtcse.reporting import FIGURES
 from jtcse.training.config import TrainingConfig
 from jtcse.training.settings import (
     DistillationSettings,
@@ -61,10 +64,9 @@ def run_schema(settings: type) -> dict[str, Schema]:
 
 def parameter_schema() -> dict[str, Schema]:
     """Every top-level section of ``parameters_*.yml`` and the keys under it."""
-    # imported here, not at the top: these modules import torch
+    # imported here, not at the top: the specs' module imports jtcse.parameters, which
+    # imports this one
     from jtcse.evaluation.specs import SPEC_KEYS, TaskSpec
-    from jtcse.export.thresholds import ExportThresholds
-    from jtcse.reporting import FIGURES
 
     def stage(settings: type, **keys: Schema) -> dict[str, Schema]:
         return run_schema(settings) | {"distributed": settings_keys(DistributedSettings)} | keys

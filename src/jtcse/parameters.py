@@ -1,7 +1,7 @@
 """Parameters -> settings: the settings of each training stage built from its parameters
 (``parameters_<stage>.yml``) by :func:`build_settings`, and :func:`validate_parameters`, which
-checks all of them before a run trains anything. Imports no torch (:func:`validate_parameters`
-does, to read the keys of the encoder specs: :func:`jtcse.parameter_schema.parameter_schema`).
+checks all of them before a run trains anything. Imports no torch, and neither does
+:func:`validate_parameters`.
 
 Every error is a ``ValueError`` that starts with the parameter's path, for example
 ``jtcse_training.runs.jtcse.settings.num_cross_attention_layers: ...``.

@@ -1,17 +1,18 @@
 """From encoder specs to loaded encoders: the one planner of the STS evaluation, the mteb
 zero-shot tasks, SentEval's transfer tasks, the ablation and the command line.
 
-An :class:`EncoderSpec` names one encoder: its models (summed, or weighted), each model's
-pooling, its precision, whether the two towers are coupled, and whether its rows are scaled to
-unit length. :func:`load_encoders` loads every (model, bf16) that the specs name once, with
-every pooling any spec needs of it; a forward pass of that model gives all its poolings, and
-the other poolings and specs read that pass (the last sentences it encoded are remembered, so
-even without an :class:`~jtcse.encoding.cache.EmbeddingCache` the same sentences go through
-each model once). A summed spec is an :class:`~jtcse.encoding.pytorch.Encoder` over
-:class:`PoolingView` members with the spec's weights: e(x) = sum_i float32(w_i) e_i(x), in
-member order.
+An :class:`~jtcse.evaluation.specs.EncoderSpec` names one encoder: its models (summed, or
+weighted), each model's pooling, its precision, whether the two towers are coupled, and whether
+its rows are scaled to unit length. :func:`load_encoders` loads every (model, bf16) that the
+specs name once, with every pooling any spec needs of it; a forward pass of that model gives
+all its poolings, and the other poolings and specs read that pass (the last sentences it
+encoded are remembered, so even without an :class:`~jtcse.encoding.cache.EmbeddingCache` the
+same sentences go through each model once). A summed spec is an
+:class:`~jtcse.encoding.pytorch.Encoder` over :class:`PoolingView` members with the spec's
+weights: e(x) = sum_i float32(w_i) e_i(x), in member order.
 
 Example:
+    >>> from jtcse.evaluation.specs import parse_specs
     >>> specs = parse_specs({"uc": {"models": ["t1", "t2", "ext"], "weights": [0.3, 0.3, 0.7],
     ...     "pooling": ["cls", "cls", "mean"]}})
     >>> vectors = load_encoders(specs)["uc"].encode(["a man plays a guitar ."])

@@ -47,7 +47,7 @@ def evaluate_encoders(
     cache: EmbeddingCache | None = None,
 ) -> dict[str, StsResult]:
     """Evaluate each named encoder spec ``{"models": [...], "pooling": "cls", "coupled": false,
-    "bf16": ...}`` or :class:`~jtcse.encoding.plan.EncoderSpec` (a spec's ``bf16`` overrides
+    "bf16": ...}`` or :class:`~jtcse.evaluation.specs.EncoderSpec` (a spec's ``bf16`` overrides
     the default ``bf16``; ONNX exports need false).
 
     A model named in ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by

@@ -120,7 +120,7 @@ def evaluate_zero_shot(
 ) -> pd.DataFrame:
     """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "weights":
     ..., "bf16": ..., "coupled": ..., "normalize": ...}`` as in ``evaluation.encoders``, or an
-    :class:`~jtcse.encoding.plan.EncoderSpec`; ``normalize``: unit-length rows, see
+    :class:`~jtcse.evaluation.specs.EncoderSpec`; ``normalize``: unit-length rows, see
     :class:`~jtcse.evaluation.mteb_model.MtebEncoder`); write mteb's result files under
     ``output`` and return the table (columns :data:`TABLE_COLUMNS`: ``score`` is mteb's main
     score, 0-1; ``seconds`` mteb's evaluation time of the task), then, for each encoder, the
