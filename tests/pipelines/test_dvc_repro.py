@@ -22,6 +22,8 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from jtcse.chain.imports import module_file
+from jtcse.chain.stages import REPOSITORY
 from tests.fixtures.senteval import write_senteval_fixture
 from tests.fixtures.tiny_bert import TINY_CORPUS, build_tiny_bert
 from tests.fixtures.transfer import write_transfer_fixture
@@ -143,9 +145,8 @@ def _imported_modules(output: str) -> dict[str, set[str]]:
 
 
 def _source(module: str) -> str:
-    path = Path("src", *module.split("."))
-    package = path / "__init__.py"
-    return str(package if (PROJECT_ROOT / package).is_file() else path.with_suffix(".py"))
+    """The module's file as dvc.yaml names it (``src/jtcse/...``)."""
+    return str(module_file(module).relative_to(REPOSITORY))
 
 
 def _check_mlflow_records(repository: Path) -> None:
