@@ -8,6 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from jtcse.reporting.zero_shot import (
+    average_ranks,
     category_means,
     markdown_section,
     plot_heat_map,
@@ -44,8 +45,12 @@ def _table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _overall(result: pd.DataFrame) -> pd.DataFrame:
+    return result[result["category"] == "overall"].set_index("baseline")
+
+
 def test_win_tie_loss_counts_the_tasks_both_scored_and_runs_the_sign_test() -> None:
-    result = win_tie_loss(_table(), "jtcse", ["base", "other"]).set_index("baseline")
+    result = _overall(win_tie_loss(_table(), "jtcse", ["base", "other"]))
     base = result.loc["base"]
     # Banking77, Emotion, Tatoeba won; STS12 tied; STS13 lost; MR not scored by base
     assert (base.tasks, base.wins, base.ties, base.losses) == (5, 3, 1, 1)
@@ -57,16 +62,50 @@ def test_win_tie_loss_counts_the_tasks_both_scored_and_runs_the_sign_test() -> N
 
 
 def test_more_decimals_turn_the_tie_into_a_loss() -> None:
-    base = win_tie_loss(_table(), "jtcse", ["base"], decimals=6).iloc[0]
+    base = _overall(win_tie_loss(_table(), "jtcse", ["base"], decimals=6)).loc["base"]
     assert (base.wins, base.ties, base.losses) == (3, 0, 2)
 
 
 def test_all_wins_give_the_smallest_p_value() -> None:
     table = _table()
     table.loc[table["encoder"] == "base", "score"] = 0.0
-    base = win_tie_loss(table, "jtcse", ["base"]).iloc[0]
+    base = _overall(win_tie_loss(table, "jtcse", ["base"])).loc["base"]
     assert (base.wins, base.ties, base.losses) == (5, 0, 0)
     assert base.p_value == pytest.approx(2 / 2**5)
+
+
+def test_win_tie_loss_per_category_adds_up_to_the_overall_counts() -> None:
+    result = win_tie_loss(_table(), "jtcse", ["base", "other"])
+    assert list(result["category"].unique()) == [
+        "classification",
+        "sts",
+        "bitext_mining",
+        "transfer",
+        "overall",
+    ]
+    sts = result[(result["category"] == "sts") & (result["baseline"] == "base")].iloc[0]
+    assert (sts.tasks, sts.wins, sts.ties, sts.losses) == (2, 0, 1, 1)
+    assert sts.p_value == pytest.approx(1.0)
+    parts = result[result["category"] != "overall"].groupby("baseline")[
+        ["tasks", "wins", "ties", "losses"]
+    ]
+    overall = _overall(result)[["tasks", "wins", "ties", "losses"]]
+    pd.testing.assert_frame_equal(parts.sum().loc[overall.index], overall, check_dtype=False)
+
+
+def test_average_rank_over_tasks_shares_ranks_of_equal_scores() -> None:
+    table = _table()
+    ranks = average_ranks(table)
+    # unrounded scores; jtcse: 2, 2, 2, 2, 1, 1 (Banking, Emotion, STS12, STS13, Tatoeba, MR)
+    assert ranks["jtcse"] == pytest.approx(10 / 6)
+    # base: 3, 3, 1, 1, 2 (no MR); other: 1, 1, 3, 3, 2 (of 2 on MR; no Tatoeba)
+    assert ranks["base"] == pytest.approx(10 / 5)
+    assert ranks["other"] == pytest.approx(10 / 5)
+    tied = table.assign(score=0.5)
+    # equal scores: three encoders share rank 2, two share 1.5 (Tatoeba, MR)
+    assert average_ranks(tied).to_dict() == pytest.approx(
+        {"jtcse": (4 * 2 + 2 * 1.5) / 6, "base": (4 * 2 + 1.5) / 5, "other": (4 * 2 + 1.5) / 5}
+    )
 
 
 def test_an_unknown_encoder_is_named() -> None:
@@ -76,11 +115,20 @@ def test_an_unknown_encoder_is_named() -> None:
 
 def test_category_means_and_the_task_order() -> None:
     means = category_means(_table())
-    assert list(means.index) == ["classification", "sts", "bitext_mining", "transfer", "all"]
+    assert list(means.index) == [
+        "classification",
+        "sts",
+        "bitext_mining",
+        "transfer",
+        "overall",
+        "tasks",
+    ]
     assert means.loc["classification", "jtcse"] == pytest.approx(0.65)
     assert means.loc["transfer", "jtcse"] == pytest.approx(0.82)
     assert pd.isna(means.loc["transfer", "base"])
-    assert means.loc["all", "base"] == pytest.approx((0.70 + 0.40 + 0.71234 + 0.65 + 0.20) / 5)
+    assert means.loc["tasks", "base"] == pytest.approx((0.70 + 0.40 + 0.71234 + 0.65 + 0.20) / 5)
+    # the mean of the category means: classification, sts, bitext_mining (no transfer row)
+    assert means.loc["overall", "base"] == pytest.approx((0.55 + 0.68117 + 0.20) / 3)
     assert list(score_matrix(_table()).columns) == ["jtcse", "base", "other"]
 
 
@@ -98,5 +146,6 @@ def test_heat_map_and_markdown() -> None:
     comparisons = win_tie_loss(table, "jtcse", ["base", "other"])
     section = markdown_section(table, comparisons, "jtcse", "zero_shot_heat_map.png")
     assert "| Banking77Classification | classification | m | 80.00 | 70.00 | 90.00 |" in section
-    assert "| base | 5 | 3 | 1 | 1 | 0.625 |" in section
+    assert "| overall | base | 5 | 3 | 1 | 1 | 0.625 |" in section
+    assert "| average rank | 1.67 | 2.00 | 2.00 |" in section
     assert "![Zero-shot heat map](zero_shot_heat_map.png)" in section

@@ -1,9 +1,16 @@
-"""The zero-shot report: scores per task and category, category means, win/tie/loss with a
-sign test, a heat map and the Markdown section that joins ``report.md``.
+"""The zero-shot report: scores per task and category, category means with an overall average
+over categories, the average rank over tasks, win/tie/loss with a sign test per category and
+overall, a heat map grouped by category and the Markdown section that joins ``report.md``.
 
 The input is the zero-shot table (:data:`jtcse.evaluation.zero_shot.TABLE_COLUMNS`): one row
-per encoder and task, ``score`` on mteb's 0-1 scale, ``category`` one of classification, sts,
-bitext_mining, transfer (rows of other categories join the same way).
+per encoder and task, ``score`` on mteb's 0-1 scale, ``category`` one of
+:data:`CATEGORY_ORDER` (rows of other categories, e.g. reranking from the Hub, join the same
+way, after them).
+
+Reading many tasks as MTEB does: the **overall average** is the mean over categories of the
+category means (each category counts once, whatever its number of tasks); the **average
+rank** of an encoder is the mean over tasks of its rank among the encoders scored on that
+task (1 = best; equal scores share the mean of their ranks).
 
 Win/tie/loss, the paper's summary of many tasks: for the champion c and a baseline b, on every
 task both were scored on, with the scores rounded to ``decimals`` places (4: the hundredths of
@@ -23,7 +30,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
-CATEGORY_ORDER = ("classification", "sts", "bitext_mining", "transfer")
+# mteb's categories in its own order, then bitext mining and SentEval's transfer tasks
+CATEGORY_ORDER = (
+    "classification",
+    "clustering",
+    "pair_classification",
+    "reranking",
+    "retrieval",
+    "sts",
+    "summarization",
+    "bitext_mining",
+    "transfer",
+)
+OVERALL = "overall"
 
 
 def score_matrix(table: pd.DataFrame) -> pd.DataFrame:
@@ -49,54 +68,75 @@ def _ordered_tasks(table: pd.DataFrame) -> list[str]:
     return [first["task"].iloc[i] for i in order]
 
 
+def _categories(table: pd.DataFrame) -> list[str]:
+    present = set(table["category"])
+    return [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER))
+
+
 def category_means(table: pd.DataFrame) -> pd.DataFrame:
-    """Categories x encoders: the plain mean of each encoder's task scores in a category,
-    then ``all`` (the mean over every task)."""
+    """Categories x encoders: the plain mean of each encoder's task scores in a category, then
+    ``overall`` (the mean of its category means: see the module) and ``tasks`` (the plain
+    mean over every task)."""
     encoders = list(pd.unique(table["encoder"]))
     means = table.pivot_table(index="category", columns="encoder", values="score", aggfunc="mean")
-    categories = [c for c in CATEGORY_ORDER if c in means.index]
-    categories += sorted(set(means.index) - set(categories))
-    means = means.loc[categories, encoders]
-    means.loc["all"] = table.groupby("encoder")["score"].mean()[encoders]
+    means = means.loc[_categories(table), encoders]
+    overall = means.mean()
+    means.loc[OVERALL] = overall
+    means.loc["tasks"] = table.groupby("encoder")["score"].mean()[encoders]
     return means
+
+
+def average_ranks(table: pd.DataFrame) -> pd.Series:
+    """Each encoder's mean rank over the tasks (see the module), in table order."""
+    ranks = score_matrix(table).rank(axis=1, ascending=False, method="average")
+    return ranks.mean(axis=0)
 
 
 def win_tie_loss(
     table: pd.DataFrame, champion: str, baselines: Sequence[str], decimals: int = 4
 ) -> pd.DataFrame:
-    """One row per baseline: ``tasks``, ``wins``, ``ties``, ``losses`` of ``champion`` against
-    it and the sign test's two-sided ``p_value`` (see the module). A name that is not in the
-    table raises ValueError naming it."""
+    """One row per category (in :data:`CATEGORY_ORDER`) and baseline, then one per baseline
+    over every task (category ``overall``): ``tasks``, ``wins``, ``ties``, ``losses`` of
+    ``champion`` against it and the sign test's two-sided ``p_value`` (see the module). A name
+    that is not in the table raises ValueError naming it."""
     matrix = score_matrix(table).round(decimals)
     for name in (champion, *baselines):
         if name not in matrix:
             raise ValueError(f"zero-shot report: encoder {name!r} is not in the results")
-    rows = []
-    for baseline in baselines:
-        pair = matrix[[champion, baseline]].dropna()
-        wins = int((pair[champion] > pair[baseline]).sum())
-        losses = int((pair[champion] < pair[baseline]).sum())
-        decided = wins + losses
-        rows.append(
-            {
-                "baseline": baseline,
-                "tasks": len(pair),
-                "wins": wins,
-                "ties": len(pair) - decided,
-                "losses": losses,
-                "p_value": binomtest(wins, decided, 0.5).pvalue if decided else 1.0,
-            }
-        )
-    return pd.DataFrame(rows, columns=["baseline", "tasks", "wins", "ties", "losses", "p_value"])
+    category = table.drop_duplicates("task").set_index("task")["category"]
+    groups = [(name, matrix[category[matrix.index] == name]) for name in _categories(table)]
+    rows = [
+        {"category": name, "baseline": baseline, **_counts(scores, champion, baseline)}
+        for name, scores in [*groups, (OVERALL, matrix)]
+        for baseline in baselines
+    ]
+    columns = ["category", "baseline", "tasks", "wins", "ties", "losses", "p_value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _counts(matrix: pd.DataFrame, champion: str, baseline: str) -> dict[str, Any]:
+    pair = matrix[[champion, baseline]].dropna()
+    wins = int((pair[champion] > pair[baseline]).sum())
+    losses = int((pair[champion] < pair[baseline]).sum())
+    decided = wins + losses
+    return {
+        "tasks": len(pair),
+        "wins": wins,
+        "ties": len(pair) - decided,
+        "losses": losses,
+        "p_value": binomtest(wins, decided, 0.5).pvalue if decided else 1.0,
+    }
 
 
 def plot_heat_map(table: pd.DataFrame) -> Figure:
-    """Tasks (rows, grouped by category) x encoders (columns), each cell the main score x 100
-    written in it and coloured by it (viridis)."""
+    """Tasks (rows, grouped by category: a line between categories, each category named on
+    the right) x encoders (columns), each cell the main score x 100 written in it and coloured
+    by it (viridis)."""
     matrix = score_matrix(table)
+    category = table.drop_duplicates("task").set_index("task")["category"][matrix.index]
     labels = max(len(str(name)) for name in matrix.index)  # room for the task names (inches)
     figure = Figure(
-        figsize=(2.5 + 0.07 * labels + 1.1 * matrix.shape[1], 1.8 + 0.35 * matrix.shape[0]),
+        figsize=(3.8 + 0.07 * labels + 1.1 * matrix.shape[1], 1.8 + 0.35 * matrix.shape[0]),
         layout="constrained",
     )
     axes = figure.subplots()
@@ -111,7 +151,20 @@ def plot_heat_map(table: pd.DataFrame) -> Figure:
             axes.text(
                 column, row, f"{value:.1f}", ha="center", va="center", fontsize=7, color=colour
             )
-    figure.colorbar(image, ax=axes, label="mteb main score × 100")
+    bounds = np.flatnonzero(category.to_numpy()[1:] != category.to_numpy()[:-1]) + 1
+    for start, end in zip([0, *bounds], [*bounds, len(category)], strict=True):
+        if start:
+            axes.axhline(start - 0.5, color="white", linewidth=2)
+        axes.text(
+            matrix.shape[1] - 0.4,
+            (start + end - 1) / 2,
+            category.iloc[start],
+            ha="left",
+            va="center",
+            fontsize=8,
+            rotation=0,
+        )
+    figure.colorbar(image, ax=axes, label="mteb main score × 100", pad=0.25)
     axes.set_title("Zero-shot (MTEB) main score per task and encoder")
     return figure
 
@@ -120,11 +173,13 @@ def markdown_section(
     table: pd.DataFrame, comparisons: pd.DataFrame, champion: str, figure_link: str
 ) -> str:
     """The report's zero-shot section: the per-task table (score x 100, with each task's
-    category and metric), the category means, the win/tie/loss table and the heat map."""
+    category and metric), the category means with the overall average and the average rank,
+    the win/tie/loss table per category and the heat map."""
     matrix = score_matrix(table) * 100
     info = table.drop_duplicates("task").set_index("task")
     tasks = pd.concat([info.loc[matrix.index, ["category", "metric"]], matrix.round(2)], axis=1)
     means = (category_means(table) * 100).round(2)
+    means.loc["average rank"] = average_ranks(table)[means.columns]
     wtl = comparisons.assign(p_value=comparisons["p_value"].map(lambda p: f"{p:.3g}"))
     return "\n\n".join(
         [
@@ -134,8 +189,11 @@ def markdown_section(
             "files under `mteb/`.",
             _markdown(tasks.reset_index()),
             "### Category means",
+            "`overall`: the mean of the category means (each category counts once); `tasks`: "
+            "the mean over every task; `average rank`: the mean over tasks of each encoder's "
+            "rank (1 = best).",
             _markdown(means.reset_index().rename(columns={"index": "category"})),
-            f"### {champion}: wins / ties / losses per task",
+            f"### {champion}: wins / ties / losses per task, by category",
             "Scores rounded to two decimals of a point; p: two-sided sign test of wins against "
             "losses (ties left out).",
             _markdown(wtl),
