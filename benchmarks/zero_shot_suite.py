@@ -8,8 +8,9 @@ the chain's folders under ``data/06_models``) through
 process: the first encoder of a model encodes every sentence (a cold run); a later encoder of
 another pooling of the same model and precision reads the rows of that forward pass from the
 cache. ``--bf16`` runs every chosen encoder in bfloat16 (overriding a spec's ``bf16: false``);
-``--transfer`` adds SentEval's transfer tasks of that file (``transfer_tasks``) after mteb's,
-as the pipeline runs them (their reading is counted in the conversion seconds).
+``--suite`` runs another list than that file's ``tasks`` (``full``: every local task and the
+seven SentEval transfer tasks; reading those is counted in the conversion seconds), ``--task``
+only the named tasks of it.
 Printed and written to ``benchmarks/results/zero_shot_suite.json`` (``--output``): per
 encoder and task mteb's main score and its evaluation seconds (mteb's ``evaluation_time``:
 encoding and classifier fits), the conversion seconds, the total wall seconds (model loads
@@ -18,7 +19,7 @@ and task loading included) and the target (the whole suite for one encoder in at
 Run from the project root (tens of minutes on 2 shared CPU cores)::
 
     python benchmarks/zero_shot_suite.py --encoder base_cls --encoder base_mean --bf16
-    python benchmarks/zero_shot_suite.py --encoder jtcse_decoupled --transfer \
+    python benchmarks/zero_shot_suite.py --encoder jtcse_decoupled --suite full \
         --output zero_shot_suite_jtcse.json
 """
 
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--task", action="append", help="only these tasks (default: all)")
     parser.add_argument("--bf16", action="store_true", help="every encoder in bfloat16")
     parser.add_argument(
-        "--transfer", action="store_true", help="also zero_shot.transfer_tasks (SentEval)"
+        "--suite", help="a suite of jtcse.evaluation.specs.TASK_SUITES (default: the file's)"
     )
     parser.add_argument(
         "--output", default="zero_shot_suite.json", help="file name under benchmarks/results"
@@ -66,7 +67,7 @@ def main() -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     from jtcse.data.senteval_transfer import read_transfer_tasks
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.specs import parse_tasks
+    from jtcse.evaluation.specs import TaskList, parse_tasks
     from jtcse.evaluation.zero_shot import evaluate_zero_shot
 
     parameters = yaml.safe_load(PARAMETERS.read_text())["zero_shot"]
@@ -77,19 +78,20 @@ def main() -> None:
     encoders = {name: dict(parameters["encoders"][name]) for name in names}
     if arguments.bf16:
         encoders = {name: spec | {"bf16": True} for name, spec in encoders.items()}
-    tasks = parse_tasks(parameters["tasks"])
-    transfer = list(parameters.get("transfer_tasks") or []) if arguments.transfer else []
+    tasks = parse_tasks(arguments.suite or parameters["tasks"])
     if arguments.task:
-        tasks = [task for task in tasks if task.name in arguments.task]
-        transfer = [task for task in transfer if task in arguments.task]
+        tasks = TaskList(
+            [task for task in tasks.mteb if task.name in arguments.task],
+            [task for task in tasks.transfer if task in arguments.task],
+        )
     load_before = os.getloadavg()  # other jobs on the machine inflate every second below
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zero-shot-suite-") as work:
-        local = [task.name for task in tasks if task.name in READERS]
+        local = [task.name for task in tasks.mteb if task.name in READERS]
         folders = write_task_folders(data_root(PROJECT_ROOT), Path(work) / "tasks", local)
         transfer_data = (
-            read_transfer_tasks(data_root(PROJECT_ROOT) / "senteval", transfer)
-            if transfer
+            read_transfer_tasks(data_root(PROJECT_ROOT) / "senteval", tasks.transfer)
+            if tasks.transfer
             else None
         )
         converted = time.perf_counter() - start
@@ -102,7 +104,6 @@ def main() -> None:
             bf16=parameters.get("bf16", False),
             batch_size=parameters.get("batch_size", 128),
             model_folders=_chain_folders(),
-            transfer_tasks=transfer,
             transfer_data=transfer_data,
         )
     total = time.perf_counter() - start

@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 
 
 def _spec(args: argparse.Namespace) -> EncoderSpec:
-    """The encoder that ``--model``, ``--pooling``, ``--weights``, ``--bf16`` and (where the
-    command has it) ``--normalize`` describe."""
+    """The encoder that ``--model``, ``--pooling``, ``--weights``, ``--bf16``,
+    ``--max-length`` and (where the command has it) ``--normalize`` describe."""
     from jtcse.evaluation.specs import EncoderSpec
 
     return EncoderSpec(
@@ -61,6 +61,7 @@ def _spec(args: argparse.Namespace) -> EncoderSpec:
         args.bf16,
         weights=None if args.weights is None else tuple(args.weights),
         normalize=getattr(args, "normalize", False),
+        max_length=args.max_length,
     )
 
 
@@ -150,18 +151,17 @@ def _zero_shot(args: argparse.Namespace) -> int:
 
     from jtcse.atomic import write_text_atomic
     from jtcse.data.mteb_layout import READERS, write_task_folders
-    from jtcse.data.senteval_transfer import TRANSFER_TASKS, read_transfer_tasks
+    from jtcse.data.senteval_transfer import read_transfer_tasks
     from jtcse.evaluation.specs import DEFAULT_SUITE, parse_tasks
     from jtcse.evaluation.zero_shot import evaluate_zero_shot
 
-    names = args.tasks or [DEFAULT_SUITE, *TRANSFER_TASKS]
-    transfer = [task for task in names if isinstance(task, str) and task in TRANSFER_TASKS]
-    mteb_names = [task for task in names if task not in transfer]
-    tasks = parse_tasks(mteb_names) if mteb_names else []
-    transfer_data = read_transfer_tasks(args.data / "senteval", transfer) if transfer else None
+    tasks = parse_tasks(args.tasks or DEFAULT_SUITE)
+    transfer_data = (
+        read_transfer_tasks(args.data / "senteval", tasks.transfer) if tasks.transfer else None
+    )
     name = "+".join(Path(str(model)).name for model in args.model) + "_" + "_".join(args.pooling)
     with tempfile.TemporaryDirectory(prefix="jtcse-zero-shot-") as work:
-        local = [task.name for task in tasks if task.name in READERS]
+        local = [task.name for task in tasks.mteb if task.name in READERS]
         folders = write_task_folders(args.data, Path(work) / "tasks", local)
         output = args.output or Path(work) / "mteb"
         table = evaluate_zero_shot(
@@ -170,7 +170,6 @@ def _zero_shot(args: argparse.Namespace) -> int:
             folders,
             output,
             batch_size=args.batch_size,
-            transfer_tasks=transfer,
             transfer_data=transfer_data,
         )
     for row in table.itertuples():
@@ -219,6 +218,12 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("cls", "mean", "pooler"),
         default=["cls"],
         help="one pooling for every model, or one per --model in order",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        help="truncate inputs at this many tokens (default: the model's limit; 256 is what "
+        "sentence-transformers runs all-MiniLM-L6-v2 with)",
     )
     parser.add_argument(
         "--weights",
@@ -295,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         nargs="+",
         help="mteb task or benchmark names and SentEval transfer tasks (MR, CR, SUBJ, MPQA, "
-        "SST2, TREC, MRPC), or a suite of them (local: every task with a local copy; default: "
-        "local and all seven)",
+        "SST2, TREC, MRPC), or a suite of them (quick, the default: every category at a "
+        "fraction of the cost; full: every task with a local copy and all seven transfer tasks)",
     )
     zero_shot.add_argument("--output", type=Path, help="write mteb's result files here")
     zero_shot.add_argument(

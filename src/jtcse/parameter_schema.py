@@ -97,11 +97,12 @@ def parameter_schema() -> dict[str, Schema]:
         },
         "evaluation": {**_leaves("bf16", "batch_size"), "encoders": encoders},
         "zero_shot": {
-            **_leaves("bf16", "batch_size", "transfer_tasks"),
+            **_leaves("bf16", "batch_size", "max_length"),
             "tasks": Items(settings_keys(TaskSpec)),
             "encoders": encoders,
             "report": _leaves("champion", "baselines", "decimals", "figure_link"),
         },
+        "zero_shot_full": {"tasks": Items(settings_keys(TaskSpec))},
         "onnx_export": {
             "parity_sentences": None,
             "thresholds": settings_keys(ExportThresholds),

@@ -3,8 +3,9 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-# Long studies that run only when named (``kedro run --pipelines ablation``).
-STUDIES = ("ablation",)
+# Long studies that run only when named (``kedro run --pipelines ablation``): pipeline ->
+# its folder under ``studies/`` (``dvc repro studies/<folder>/dvc.yaml``).
+STUDIES = {"ablation": "ablation", "zero_shot_full": "zero_shot"}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -44,7 +44,7 @@ def test_which_stages_rerun_when_a_module_changes() -> None:
     assert stages_watching("src/jtcse/evaluation/sts.py") == scores_sts
     assert stages_watching("src/jtcse/losses/modulus.py") == set(TRAINING)
     assert stages_watching("src/jtcse/export/onnx.py") == {"onnx_export"}
-    assert stages_watching("src/jtcse/data/mteb_layout.py") == {"zero_shot"}
+    assert stages_watching("src/jtcse/data/mteb_layout/clustering.py") == {"zero_shot"}
     assert stages_watching("src/jtcse/publishing/chain_cards.py") == {"model_cards"}
     assert stages_watching("src/jtcse/reporting/attention.py") == {"reporting"}
 
@@ -56,8 +56,20 @@ def test_inputs_under_the_data_root_follow_its_variable() -> None:
     assert not [dep for dep in deps if "shared" in dep]
     assert "${data_root}/unsup_corpus/train_all.txt" in CHAIN["data_preparation"]["deps"]
     assert "${data_root}/mteb_style" in CHAIN["zero_shot"]["deps"]
-    study = yaml.safe_load((PROJECT_ROOT / "studies/ablation/dvc.yaml").read_text())
-    assert study["vars"] == [f"../../{DATA_ROOT_FILE}:{DATA_ROOT_KEY}"]
+    for folder in ("ablation", "zero_shot"):
+        study = yaml.safe_load((PROJECT_ROOT / f"studies/{folder}/dvc.yaml").read_text())
+        assert study["vars"] == [f"../../{DATA_ROOT_FILE}:{DATA_ROOT_KEY}"]
+
+
+def test_the_zero_shot_study_reads_what_the_chain_stage_reads_and_its_own_tasks() -> None:
+    study = yaml.safe_load((PROJECT_ROOT / "studies/zero_shot/dvc.yaml").read_text())
+    [(name, stage)] = study["stages"].items()
+    assert (name, stage["cmd"]) == ("zero_shot_full", "kedro run --pipelines zero_shot_full")
+    own = {f"src/jtcse/pipelines/zero_shot_full/{name}" for name in ("__init__.py", "pipeline.py")}
+    assert set(stage["deps"]) == set(CHAIN["zero_shot"]["deps"]) | own
+    assert {"conf/base/parameters_zero_shot_full.yml": ["zero_shot_full.tasks"]} in stage[
+        "params"
+    ]
 
 
 def test_catalog_metadata_decides_outputs_metrics_plots_and_untracked_folders() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from transformers import AutoModel, AutoTokenizer
 
 from jtcse.encoding import Encoder, PooledModelEncoder
 from jtcse.encoding.plan import load_encoders
@@ -77,3 +79,44 @@ def test_the_revision_changes_with_the_weights_or_one_models_pooling(
     assert loaded["plain"].framework == "PyTorch"
     again = load_encoders(parse_specs({"plain": base}))["plain"]
     assert revision_digest(again.identity) == revisions["plain"]
+
+
+def test_max_length_truncates_a_member_and_is_part_of_its_identity(
+    tiny_bert_path: Path, forward_calls: Counter[tuple[str, str]]
+) -> None:
+    a = str(tiny_bert_path)
+    specs = parse_specs(
+        {"short": {"models": [a], "max_length": 4}, "full": {"models": [a]}},
+        max_length=None,
+    )
+    loaded = load_encoders(specs)
+    long_sentence = ["one two three four five six seven eight nine ten"]
+    short, full = (loaded[name].encode(long_sentence, 8) for name in ("short", "full"))
+    # an independent reference: the model's [CLS] row of the first 4 tokens
+    model = AutoModel.from_pretrained(a).eval()
+    tokens = AutoTokenizer.from_pretrained(a)(
+        long_sentence, truncation=True, max_length=4, return_tensors="pt"
+    )
+    assert tokens["input_ids"].shape == (1, 4)
+    with torch.no_grad():
+        reference = model(**tokens).last_hidden_state[:, 0].numpy()
+    np.testing.assert_allclose(short, reference, atol=1e-6)
+    assert not np.allclose(short, full, atol=1e-4)
+    assert loaded["short"].identity != loaded["full"].identity
+    assert len(forward_calls) == 1 and sum(forward_calls.values()) == 2  # two loads, one each
+    # a default for every spec that sets none
+    defaulted = parse_specs(
+        {"x": {"models": [a]}, "y": {"models": [a], "max_length": 9}}, False, None, 6
+    )
+    assert (defaulted["x"].max_length, defaulted["y"].max_length) == (6, 9)
+
+
+@pytest.mark.parametrize("value", [0, -3, True, 2.5, "256"])
+def test_a_bad_max_length_is_named(value: object) -> None:
+    with pytest.raises(ValueError, match=r"evaluation\.encoders\.x: max_length must be a positive"):
+        parse_specs({"x": {"models": ["m"], "max_length": value}})
+
+
+def test_a_coupled_encoder_refuses_max_length() -> None:
+    with pytest.raises(ValueError, match="no max_length"):
+        parse_specs({"x": {"models": ["t1", "t2"], "coupled": True, "max_length": 64}})

@@ -15,7 +15,7 @@ from scipy.stats import spearmanr
 from jtcse.data.mteb_layout import write_task_folders
 from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
-from jtcse.evaluation.specs import TaskSpec, parse_tasks
+from jtcse.evaluation.specs import TaskList, TaskSpec, parse_tasks
 from jtcse.evaluation.zero_shot import evaluate_zero_shot, import_mteb
 from tests.fixtures.mteb import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
 from tests.fixtures.tiny_bert import TINY_CORPUS
@@ -57,7 +57,12 @@ def test_an_mteb_task_runs_offline_with_our_adapter(
     cache = EmbeddingCache(tmp_path / "cache")
     output = tmp_path / "mteb"
     table = evaluate_zero_shot(
-        encoders, [TaskSpec("BIOSSES")], biosses_folder, output, cache=cache, batch_size=4
+        encoders,
+        TaskList([TaskSpec("BIOSSES")], []),
+        biosses_folder,
+        output,
+        cache=cache,
+        batch_size=4,
     )
     assert no_network == []
     assert list(table["encoder"]) == list(encoders)
@@ -87,7 +92,9 @@ def test_an_mteb_task_runs_offline_with_our_adapter(
     # the cls and mean encoders shared one forward pass; a rerun encodes nothing
     misses = cache.misses
     assert misses == 3  # cls + mean of model a, cls of model b
-    again = evaluate_zero_shot(encoders, [TaskSpec("BIOSSES")], biosses_folder, output, cache)
+    again = evaluate_zero_shot(
+        encoders, TaskList([TaskSpec("BIOSSES")], []), biosses_folder, output, cache
+    )
     assert cache.misses == misses
     assert np.allclose(again["score"], table["score"])
 
@@ -99,7 +106,9 @@ def test_revisions_differ_with_what_changes_the_numbers(
         "a": {"models": [str(tiny_bert_path)], "pooling": "mean"},
         "b": {"models": [str(tiny_bert_path)], "pooling": "mean", "normalize": True},
     }
-    evaluate_zero_shot(encoders, [TaskSpec("BIOSSES")], biosses_folder, tmp_path / "mteb")
+    evaluate_zero_shot(
+        encoders, TaskList([TaskSpec("BIOSSES")], []), biosses_folder, tmp_path / "mteb"
+    )
     revisions = {
         path.parent.parent.name: path.parent.name
         for path in tmp_path.glob("mteb/results/*/*/BIOSSES.json")
@@ -109,8 +118,10 @@ def test_revisions_differ_with_what_changes_the_numbers(
 
 
 def test_task_entries_are_checked() -> None:
-    specs = parse_tasks(["STS12", {"name": "STS17", "subsets": ["en-en"], "per_subset": True}])
-    assert specs == [TaskSpec("STS12"), TaskSpec("STS17", ("en-en",), True)]
+    specs = parse_tasks(
+        ["STS12", "MR", {"name": "STS17", "subsets": ["en-en"], "per_subset": True}]
+    )
+    assert specs == TaskList([TaskSpec("STS12"), TaskSpec("STS17", ("en-en",), True)], ["MR"])
     with pytest.raises(ValueError, match=r"zero_shot.tasks\[0\]: expected a task name"):
         parse_tasks([{"task": "STS12"}])
     with pytest.raises(ValueError, match="name at least one task"):

@@ -51,6 +51,25 @@ def test_zero_shot_base_family_runs_mteb_through_kedro(test_project: Path) -> No
     figure, section, records = report_zero_shot(ordered, base_only)
     assert figure.axes and "## Zero-shot evaluation" in section
     assert "| transfer |" in section  # the category means
-    [record] = records
-    assert (record["baseline"], record["tasks"]) == ("tiny_mean", 4)
+    assert [(r["category"], r["tasks"]) for r in records] == [
+        ("sts", 2),
+        ("transfer", 2),
+        ("overall", 4),
+    ]
+    record = records[-1]
+    assert record["baseline"] == "tiny_mean"
     assert record["wins"] + record["ties"] + record["losses"] == 4
+
+
+def test_the_full_study_runs_the_same_nodes_on_its_own_tasks_and_outputs() -> None:
+    from jtcse.pipelines import zero_shot, zero_shot_full
+
+    chain, study = zero_shot.create_pipeline(), zero_shot_full.create_pipeline()
+    assert [n.func for n in study.nodes] == [n.func for n in chain.nodes]
+    # the same encoders, data, model folders and cache; its own task list and results folder
+    assert study.inputs() - chain.inputs() == {
+        "params:zero_shot_full.tasks",
+        "zero_shot_full.mteb_results_folder",
+    }
+    assert chain.inputs() - study.inputs() == {"params:zero_shot.tasks", "mteb_results_folder"}
+    assert study.outputs() == {f"zero_shot_full.{name}" for name in chain.outputs()}

@@ -36,8 +36,8 @@ def dvc_files(project: Project) -> dict[str, str]:
     names = [name for name in project.pipelines if name != "__default__"]
     chain = ordered(project.stage(name) for name in names if name not in STUDIES)
     files = {"dvc.yaml": HEADER + _dump(_document(chain, ""))}
-    for study in STUDIES:
-        path = f"studies/{study}/dvc.yaml"
+    for study, folder in STUDIES.items():
+        path = f"studies/{folder}/dvc.yaml"
         text = HEADER + STUDY_HEADER.format(path=path)
         files[path] = text + _dump(_document([project.stage(study)], "../../"))
     return files

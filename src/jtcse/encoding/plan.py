@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from jtcse.encoding.cache import EmbeddingCache
 
 
+# a loaded model: (model, bf16, max_length)
+SharedKey = tuple[str, bool, int | None]
+
+
 class SharedModel:
     """One loaded model with its ``poolings`` (every pooling the specs need of it, in the order
     :meth:`~jtcse.encoding.base.TokenizedEncoder.embed_outputs` gives them) and, when several
@@ -130,16 +134,18 @@ def load_encoders(specs: Mapping[str, EncoderSpec]) -> dict[str, LoadedEncoder]:
     """Load each spec: coupled towers as a
     :class:`~jtcse.encoding.pytorch.CoupledTwinEncoder`, any other spec as an
     :class:`~jtcse.encoding.pytorch.Encoder` over :class:`PoolingView` members with its
-    weights; each (model, bf16) is loaded once, with every pooling that any spec needs of it."""
-    poolings: dict[tuple[str, bool], list[str]] = {}
-    users: Counter[tuple[str, bool]] = Counter()
+    weights; each (model, bf16, max_length) is loaded once, with every pooling that any spec
+    needs of it."""
+    poolings: dict[SharedKey, list[str]] = {}
+    users: Counter[SharedKey] = Counter()
     for summed in [spec for spec in specs.values() if not spec.coupled]:
         for model, pooling in zip(summed.models, summed.poolings(), strict=True):
-            wanted = poolings.setdefault((model, summed.bf16), [])
+            key = (model, summed.bf16, summed.max_length)
+            wanted = poolings.setdefault(key, [])
             wanted += [] if pooling in wanted else [pooling]
-            users[model, summed.bf16] += 1
+            users[key] += 1
     shared = {
-        key: SharedModel(load_member(key[0], names, key[1]), names, remember=users[key] > 1)
+        key: SharedModel(_load(*key, names), names, remember=users[key] > 1)
         for key, names in poolings.items()
     }
     return {
@@ -148,9 +154,17 @@ def load_encoders(specs: Mapping[str, EncoderSpec]) -> dict[str, LoadedEncoder]:
     }
 
 
-def _summed(spec: EncoderSpec, shared: Mapping[tuple[str, bool], SharedModel]) -> LoadedEncoder:
+def _load(model: str, bf16: bool, max_length: int | None, poolings: list[str]) -> TokenizedEncoder:
+    """One member model; inputs truncated at ``max_length`` tokens where that is below its
+    limit."""
+    member = load_member(model, poolings, bf16)
+    member.max_length = min(member.max_length, max_length or member.max_length)
+    return member
+
+
+def _summed(spec: EncoderSpec, shared: Mapping[SharedKey, SharedModel]) -> LoadedEncoder:
     views = [
-        shared[model, spec.bf16].view(pooling)
+        shared[model, spec.bf16, spec.max_length].view(pooling)
         for model, pooling in zip(spec.models, spec.poolings(), strict=True)
     ]
     encoder = Encoder(views, spec.member_weights(), spec.models)

@@ -10,19 +10,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jtcse.data.senteval_transfer import TRANSFER_TASKS
 from jtcse.modeling.pooling import check_pooling, per_model
 from jtcse.modeling.precision import resolve_bf16
 from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.parameters import build_settings
 
-SPEC_KEYS = {"models", "pooling", "coupled", "bf16", "weights", "uc", "normalize"}
+SPEC_KEYS = {"models", "pooling", "coupled", "bf16", "weights", "uc", "normalize", "max_length"}
 
 
 @dataclass(frozen=True)
 class EncoderSpec:
     """One encoder: ``models`` (folders, Hub ids, aliases; several are summed, or weighted by
     ``weights``), their ``pooling`` (one for all, or one per model), ``bf16`` weights, the two
-    towers ``coupled`` by cross-attention, and ``normalize``: rows scaled to unit length.
+    towers ``coupled`` by cross-attention, ``normalize``: rows scaled to unit length, and
+    ``max_length``: inputs truncated at that many tokens (None: each model's limit; 256 is
+    what sentence-transformers runs all-MiniLM-L6-v2 with, its ``max_seq_length``).
     ValueError for an encoder that cannot be built."""
 
     models: tuple[str, ...]
@@ -31,19 +34,29 @@ class EncoderSpec:
     coupled: bool = False
     weights: tuple[float, ...] | None = None
     normalize: bool = False
+    max_length: int | None = None
 
     def __post_init__(self) -> None:
         if not self.models:
             raise ValueError("name at least one model")
+        if self.max_length is not None and (
+            isinstance(self.max_length, bool)
+            or not isinstance(self.max_length, int)
+            or self.max_length < 1
+        ):
+            raise ValueError(f"max_length must be a positive integer; got {self.max_length!r}")
         for pooling in self.poolings():
             check_pooling(pooling)
         if len(self.member_weights()) != len(self.models):
             raise ValueError(
                 f"{len(self.member_weights())} weights for {len(self.models)} ensemble members"
             )
-        if self.coupled and (len(self.models) != 2 or self.pooling != "cls" or self.weights):
+        if self.coupled and (
+            len(self.models) != 2 or self.pooling != "cls" or self.weights or self.max_length
+        ):
             raise ValueError(
-                "a coupled encoder needs exactly two tower folders, cls pooling and no weights"
+                "a coupled encoder needs exactly two tower folders, cls pooling, no weights "
+                "and no max_length"
             )
 
     def poolings(self) -> list[str]:
@@ -61,18 +74,20 @@ class EncoderSpec:
         spec: Mapping[str, Any],
         bf16: bool | str,
         model_folders: Mapping[str, str],
+        max_length: int | None = None,
     ) -> EncoderSpec:
         """``evaluation.encoders.<name>`` (or ``zero_shot.encoders.<name>``); its ``bf16``
-        defaults to ``bf16``; a model named in ``model_folders`` (a catalog dataset such as
-        ``tower_1``) is replaced by its folder. A spec with ``uc`` (the
-        :class:`~jtcse.modeling.uc_ensemble.UcEnsemble` fields) mixes its ``models`` (the
-        pair, [CLS]) with the external model: weights 1 - w each and w."""
+        defaults to ``bf16``, its ``max_length`` to ``max_length``; a model named in
+        ``model_folders`` (a catalog dataset such as ``tower_1``) is replaced by its folder.
+        A spec with ``uc`` (the :class:`~jtcse.modeling.uc_ensemble.UcEnsemble` fields)
+        mixes its ``models`` (the pair, [CLS]) with the external model: weights 1 - w each
+        and w."""
         where = f"evaluation.encoders.{name}"
         unknown = set(spec) - SPEC_KEYS
         if unknown or "models" not in spec:
             raise ValueError(
                 f"{where}: expected keys 'models' and optional 'pooling', 'weights', 'uc', "
-                f"'coupled', 'bf16', 'normalize'; got {sorted(spec)}"
+                f"'coupled', 'bf16', 'normalize', 'max_length'; got {sorted(spec)}"
             )
         models, pooling, weights = list(spec["models"]), spec.get("pooling", "cls"), None
         if spec.get("weights") is not None:
@@ -92,6 +107,7 @@ class EncoderSpec:
                 bool(spec.get("coupled", False)),
                 weights,
                 bool(spec.get("normalize", False)),
+                spec.get("max_length", max_length),
             )
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
@@ -101,39 +117,78 @@ def parse_specs(
     encoders: Mapping[str, Mapping[str, Any] | EncoderSpec],
     bf16: bool | str = False,
     model_folders: Mapping[str, str] | None = None,
+    max_length: int | None = None,
 ) -> dict[str, EncoderSpec]:
     """Each named spec as :meth:`EncoderSpec.from_parameters` reads it (an
     :class:`EncoderSpec` passes as it is)."""
     return {
         name: spec
         if isinstance(spec, EncoderSpec)
-        else EncoderSpec.from_parameters(name, spec, bf16, model_folders or {})
+        else EncoderSpec.from_parameters(name, spec, bf16, model_folders or {}, max_length)
         for name, spec in encoders.items()
     }
 
 
 # Named task lists: an entry of ``zero_shot.tasks`` (or of ``jtcse zero-shot --tasks``) that
-# names a suite stands for its tasks. ``local``: every task with a local copy under the data
-# root (jtcse.data.mteb_layout), the default of the pipeline and of the CLI.
-DEFAULT_SUITE = "local"
-TASK_SUITES: dict[str, tuple[str | dict[str, Any], ...]] = {}
-TASK_SUITES[DEFAULT_SUITE] = (
-    "Banking77Classification",
-    # the leaderboard's English subset is en
-    {"name": "AmazonCounterfactualClassification", "subsets": ["en", "en-ext"], "per_subset": True},
-    "EmotionClassification",
-    "TweetSentimentExtractionClassification",
-    {"name": "STS17", "subsets": ["en-en"]},
-    "BIOSSES",
-    "STS12",
-    "STS13",
-    "STS14",
-    "STS15",
-    "STS16",
-    "STSBenchmark",
-    "SICK-R",
-    "Tatoeba",  # 112 xxx-eng pairs, mean F1
-)
+# names a suite stands for its tasks; a SentEval transfer task (MR, CR, ...) is an entry like
+# any mteb task. ``full``: every task with a local copy under the data root
+# (jtcse.data.mteb_layout) and the seven transfer tasks, the ``studies/zero_shot`` study.
+# ``quick``: the default chain's (and the CLI's), every category at a fraction of the cost,
+# chosen by the per-task seconds of ``benchmarks/results/zero_shot/full_suite.json``: the
+# cheaper task of each category, none of Tatoeba's 112 language pairs but two, one transfer
+# task.
+DEFAULT_SUITE = "quick"
+TASK_SUITES: dict[str, tuple[str | dict[str, Any], ...]] = {
+    "full": (
+        "Banking77Classification",
+        # the leaderboard's English subset is en
+        {
+            "name": "AmazonCounterfactualClassification",
+            "subsets": ["en", "en-ext"],
+            "per_subset": True,
+        },
+        "EmotionClassification",
+        "TweetSentimentExtractionClassification",
+        "MassiveIntentClassification",
+        "MassiveScenarioClassification",
+        {"name": "STS17", "subsets": ["en-en"]},
+        "BIOSSES",
+        "STS12",
+        "STS13",
+        "STS14",
+        "STS15",
+        "STS16",
+        "STSBenchmark",
+        "SICK-R",
+        "Tatoeba",  # 112 xxx-eng pairs, mean F1
+        "SciFact",
+        "SIB200ClusteringS2S",
+        "MasakhaNEWSClusteringS2S",
+        "MasakhaNEWSClusteringP2P",
+        "ClusTREC-Covid",
+        "PawsXPairClassification",
+        *TRANSFER_TASKS,
+    ),
+    "quick": (
+        "Banking77Classification",
+        {"name": "STS17", "subsets": ["en-en"]},
+        "BIOSSES",
+        {"name": "Tatoeba", "subsets": ["deu-eng", "fra-eng"]},
+        "SciFact",
+        "MasakhaNEWSClusteringS2S",
+        "PawsXPairClassification",
+        "MRPC",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """``zero_shot.tasks`` read: the mteb tasks, then SentEval's transfer tasks (names of
+    :data:`~jtcse.data.senteval_transfer.TRANSFER_TASKS`), each in the order listed."""
+
+    mteb: list[TaskSpec]
+    transfer: list[str]
 
 
 @dataclass(frozen=True)
@@ -163,9 +218,10 @@ class TaskSpec:
         )
 
 
-def parse_tasks(entries: str | Sequence[str | Mapping[str, Any]]) -> list[TaskSpec]:
-    """``zero_shot.tasks`` as :class:`TaskSpec`: a non-empty list of tasks, in which (or
-    instead of which) the name of a suite of :data:`TASK_SUITES` stands for its tasks."""
+def parse_tasks(entries: str | Sequence[str | Mapping[str, Any]]) -> TaskList:
+    """``zero_shot.tasks``: a non-empty list of tasks, in which (or instead of which) the name
+    of a suite of :data:`TASK_SUITES` stands for its tasks; a transfer task's name goes to
+    :attr:`TaskList.transfer`, every other entry is an mteb :class:`TaskSpec`."""
     listed = [entries] if isinstance(entries, str) else list(entries)
     if not listed:
         raise ValueError("zero_shot.tasks: name at least one task")
@@ -174,4 +230,10 @@ def parse_tasks(entries: str | Sequence[str | Mapping[str, Any]]) -> list[TaskSp
         for entry in listed
         for task in (TASK_SUITES.get(entry, (entry,)) if isinstance(entry, str) else (entry,))
     ]
-    return [TaskSpec.from_parameters(entry, index) for index, entry in enumerate(expanded)]
+    transfer = [entry for entry in expanded if isinstance(entry, str) and entry in TRANSFER_TASKS]
+    mteb = [
+        TaskSpec.from_parameters(entry, index)
+        for index, entry in enumerate(expanded)
+        if not (isinstance(entry, str) and entry in TRANSFER_TASKS)
+    ]
+    return TaskList(mteb, transfer)

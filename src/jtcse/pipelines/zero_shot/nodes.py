@@ -18,12 +18,12 @@ logger = logging.getLogger(__name__)
 
 
 def convert_mteb_tasks(
-    zero_shot_params: dict[str, Any], data_root: Path, output_folder: Path
+    tasks: str | list[Any], data_root: Path, output_folder: Path
 ) -> dict[str, str]:
     """Convert the local copy of every listed task that has one into its Hub layout.
 
     Args:
-        zero_shot_params: ``tasks`` (see ``evaluate_family``).
+        tasks: the task list (see ``evaluate_family``).
         data_root: the data root holding the local copies (``zero_shot_data``).
         output_folder: where the task folders go (``<output_folder>/<Task>``).
 
@@ -34,26 +34,29 @@ def convert_mteb_tasks(
     from jtcse.data.mteb_layout import READERS, write_task_folders
     from jtcse.evaluation.specs import parse_tasks
 
-    local = [spec.name for spec in parse_tasks(zero_shot_params["tasks"]) if spec.name in READERS]
+    local = [spec.name for spec in parse_tasks(tasks).mteb if spec.name in READERS]
     return write_task_folders(data_root, output_folder, local)
 
 
 def evaluate_family(
     mteb_task_folders: dict[str, str],
     zero_shot_params: dict[str, Any],
+    tasks: str | list[Any],
     data_root: Path,
     cache_folder: Path,
     results_folder: Path,
     **model_folders: str,
 ) -> pd.DataFrame:
-    """Run every task of ``zero_shot.tasks`` for the encoders of ``zero_shot.encoders`` that
-    this node's model folders serve (as the ``evaluation`` nodes split them).
+    """Run every task of ``tasks`` for the encoders of ``zero_shot.encoders`` that this node's
+    model folders serve (as the ``evaluation`` nodes split them).
 
     Args:
         mteb_task_folders: the local task folders (``convert_mteb_tasks``).
-        zero_shot_params: ``encoders`` (name -> models, pooling, coupled, bf16, normalize),
-            ``tasks`` (names or ``{name, subsets, per_subset}``), ``transfer_tasks`` (SentEval
-            transfer task names, read from ``<data_root>/senteval``), ``bf16``, ``batch_size``.
+        zero_shot_params: ``encoders`` (name -> models, pooling, coupled, bf16, normalize,
+            max_length), ``bf16`` and ``max_length`` (a spec's defaults), ``batch_size``.
+        tasks: suite names, mteb task names or ``{name, subsets, per_subset}``, SentEval
+            transfer task names (read from ``<data_root>/senteval``): ``zero_shot.tasks`` or
+            the study's ``zero_shot_full.tasks``.
         data_root: the data root (``zero_shot_data``).
         cache_folder: the embedding cache.
         results_folder: where mteb's result files are written.
@@ -75,23 +78,23 @@ def evaluate_family(
     }
     if not encoders:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    transfer_tasks = list(zero_shot_params.get("transfer_tasks") or [])
+    tasks = parse_tasks(tasks)
     transfer_data = None
-    if transfer_tasks:
+    if tasks.transfer:
         from jtcse.data.senteval_transfer import read_transfer_tasks
 
-        transfer_data = read_transfer_tasks(data_root / "senteval", transfer_tasks)
+        transfer_data = read_transfer_tasks(data_root / "senteval", tasks.transfer)
     table = evaluate_zero_shot(
         encoders,
-        parse_tasks(zero_shot_params["tasks"]),
+        tasks,
         mteb_task_folders,
         results_folder,
         cache=EmbeddingCache(cache_folder),
         bf16=zero_shot_params.get("bf16", False),
         batch_size=zero_shot_params.get("batch_size", 128),
         model_folders=model_folders,
-        transfer_tasks=transfer_tasks,
         transfer_data=transfer_data,
+        max_length=zero_shot_params.get("max_length"),
     )
     for row in table.itertuples():
         log_metrics({row.task: row.score}, f"zero_shot.{row.encoder}.")

@@ -1,5 +1,6 @@
 """Wiring of the ``zero_shot`` pipeline: task conversion, one node per encoder family (as in
-``evaluation``), the table, then the report section."""
+``evaluation``), the table, then the report section. The ``zero_shot_full`` study runs the
+same nodes on another task list (:func:`zero_shot_pipeline`)."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -11,14 +12,20 @@ from jtcse.pipelines.zero_shot.nodes import (
     write_zero_shot_table,
 )
 
+PARAMETERS = "params:zero_shot"
+# what every zero-shot run reads and no run writes: the data, the embedding cache (shared by
+# the default chain's quick suite and the full study), the task folders' work directory
+SHARED_INPUTS = frozenset({"zero_shot_data", "embedding_cache", "mteb_task_root"})
 
-def create_pipeline(**kwargs) -> Pipeline:
+
+def zero_shot_pipeline(tasks: str) -> Pipeline:
     """Local task copies -> Hub-layout folders; folders + model folders + encoders in
-    parameters -> mteb results per family -> one table -> heat map, Markdown, win/tie/loss."""
-    params = "params:zero_shot"
+    parameters -> mteb results per family -> one table -> heat map, Markdown, win/tie/loss;
+    ``tasks``: the parameter holding the task list (``params:zero_shot.tasks``)."""
     inputs = {
         "mteb_task_folders": "mteb_task_folders",
-        "zero_shot_params": params,
+        "zero_shot_params": PARAMETERS,
+        "tasks": tasks,
         "data_root": "zero_shot_data",
         "cache_folder": "embedding_cache",
         "results_folder": "mteb_results_folder",
@@ -36,27 +43,28 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 convert_mteb_tasks,
-                {
-                    "zero_shot_params": params,
-                    "data_root": "zero_shot_data",
-                    "output_folder": "mteb_task_root",
-                },
+                {"tasks": tasks, "data_root": "zero_shot_data", "output_folder": "mteb_task_root"},
                 "mteb_task_folders",
                 name="convert_mteb_tasks",
             ),
             *families,
             node(
                 write_zero_shot_table,
-                {"zero_shot_params": params}
+                {"zero_shot_params": PARAMETERS}
                 | {family: f"{family}_zero_shot_table" for family in FAMILIES},
                 "zero_shot_results",
                 name="write_zero_shot_table",
             ),
             node(
                 report_zero_shot,
-                ["zero_shot_results", params],
+                ["zero_shot_results", PARAMETERS],
                 ["zero_shot_heat_map_figure", "zero_shot_markdown", "zero_shot_win_tie_loss"],
                 name="report_zero_shot",
             ),
         ]
     )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """The default chain's zero-shot stage: ``zero_shot.tasks`` (the quick suite)."""
+    return zero_shot_pipeline(f"{PARAMETERS}.tasks")
