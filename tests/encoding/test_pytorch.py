@@ -127,12 +127,21 @@ def test_long_sentences_are_truncated_to_the_tokenizer_limit(tiny_bert_path: Pat
     np.testing.assert_allclose(embeddings[0], expected, atol=1e-5)
 
 
-def test_sentences_longer_than_the_position_table_are_truncated(encoder: Encoder) -> None:
-    long_sentence = " ".join(["a man is playing a guitar ."] * 30)
+def test_sentences_longer_than_the_position_table_are_truncated(
+    encoder: Encoder, tiny_bert_path: Path
+) -> None:
+    long_sentence = " ".join(["a man is playing a guitar ."] * 30)  # 212 tokens
+    model, tokenizer = load_model_and_tokenizer(tiny_bert_path)
+    ids = tokenizer(long_sentence)["input_ids"]
+    assert len(ids) > model.config.max_position_embeddings == 128
+    # the reference: the first 127 tokens and [SEP], run alone through the model
+    first = torch.tensor([[*ids[:127], tokenizer.sep_token_id]])
+    with torch.no_grad():
+        expected = model.eval()(input_ids=first).last_hidden_state[0, 0].numpy()
 
-    embeddings = encoder.encode([long_sentence])
+    embeddings = encoder.encode([long_sentence, "the cat sits ."])
 
-    assert np.isfinite(embeddings).all()
+    np.testing.assert_allclose(embeddings[0], expected, rtol=0, atol=1e-5)
 
 
 def test_invalid_construction_is_rejected(tiny_bert_path: Path) -> None:

@@ -15,7 +15,7 @@ from jtcse.training import TowerSettings, TrainingConfig, train, train_tower
 from jtcse.training.checkpoints import latest_checkpoint
 from jtcse.training.run import dropout_overrides
 from jtcse.training.towers import tower_loss
-from tests.fixtures.training_runs import CORPUS, folder_stamp, weights
+from tests.fixtures.training_runs import CORPUS, folder_stamp, reference_dev_score, weights
 
 TRAINED_WEIGHT = "encoder.layer.1.output.dense.weight"
 NUMBERED = [f"sentence {index}" for index in range(10)]
@@ -105,7 +105,10 @@ def test_train_tower_trains_saves_and_resumes(tiny_bert_path, sts_dev, tmp_path)
     assert folder == tmp_path / "run" / "best"
     assert result.global_step == 3
     assert [step for step, _ in result.dev_history] == [2, 3]
-    assert result.best_step in (2, 3) and result.best_score is not None
+    best_step, best_score = max(result.dev_history, key=lambda entry: entry[1])
+    assert (result.best_step, result.best_score) == (best_step, best_score)
+    # the best folder scores what selection recorded, by an encoder and Spearman computed apart
+    assert result.best_score == pytest.approx(reference_dev_score(sts_dev, [folder]), abs=1e-6)
     assert {"loss", "nce"} <= set(result.last_metrics)
     AutoTokenizer.from_pretrained(folder)
     state, initial = weights(folder), weights(tiny_bert_path)
