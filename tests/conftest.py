@@ -13,7 +13,7 @@ import torch
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.device import DEVICE_VARIABLE
 from tests.fixtures.senteval import write_senteval_fixture
-from tests.fixtures.tiny_bert import build_tiny_bert
+from tests.fixtures.tiny_bert import build_distinct_bert, build_tiny_bert
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,6 +32,13 @@ def tiny_bert_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bert_path_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second tiny BERT with the same tokenizer but other weights (a second tower)."""
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert_b"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def distinct_bert_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT after a few steps that push its [CLS] rows apart: every sentence has its
+    own row (a random tiny BERT gives nearly one row for all), for per-row comparisons."""
+    return build_distinct_bert(tmp_path_factory.mktemp("distinct_bert"))
 
 
 @pytest.fixture(scope="session")

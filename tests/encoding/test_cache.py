@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file, save_file
 
-from jtcse.encoding import Encoder, load_pooled_model
+from jtcse.encoding import Encoder, PooledModelEncoder, load_pooled_model
 from jtcse.encoding.base import length_sorted_batches
 from jtcse.encoding.cache import EmbeddingCache
-from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.modeling.folders import save_model_folder
+from jtcse.modeling.loading import load_model_and_tokenizer, local_folder
 from tests.encoding.test_pytorch import SENTENCES
 
 
@@ -22,10 +24,10 @@ def cache(tmp_path: Path) -> EmbeddingCache:
     return EmbeddingCache(tmp_path / "embeddings")
 
 
-def _forward_calls(encoder: Encoder) -> list[int]:
+def _forward_calls(encoder: Encoder | PooledModelEncoder) -> list[int]:
     """Count the forward passes of every member (the real forward still runs)."""
     calls = []
-    for member in encoder.members:
+    for member in getattr(encoder, "members", [encoder]):
         forward = member.forward
 
         def counted(batch, forward=forward):
@@ -73,6 +75,52 @@ def test_a_changed_model_folder_is_encoded_again(tiny_bert_path, cache, tmp_path
     fresh = Encoder.load(edited).encode(SENTENCES)
     assert np.abs(Encoder.load(edited).encode(SENTENCES, cache=cache) - fresh).max() == 0
     assert cache.misses == 2
+
+
+def test_a_folder_retrained_in_place_is_encoded_again(tiny_bert_path, cache, tmp_path):
+    """Training rewrites its best folder at the same path, file names and sizes: the digest
+    this process remembers for the folder must not outlive the files it was computed from."""
+    folder = tmp_path / "best"
+    model, tokenizer = load_model_and_tokenizer(tiny_bert_path)
+    save_model_folder(folder, model, tokenizer)
+    before = Encoder.load(folder).encode(SENTENCES, cache=cache)
+    sizes = {path.name: path.stat().st_size for path in folder.iterdir()}
+    with torch.no_grad():  # one more "training step": every weight moves a little
+        for parameter in model.parameters():
+            parameter.mul_(1.25)
+    save_model_folder(folder, model, tokenizer)
+    assert {path.name: path.stat().st_size for path in folder.iterdir()} == sizes
+    encoder = Encoder.load(folder)
+    calls = _forward_calls(encoder)
+    rows = encoder.encode(SENTENCES, cache=cache)
+    assert calls and (cache.hits, cache.misses) == (0, 2)
+    np.testing.assert_array_equal(rows, Encoder.load(folder).encode(SENTENCES))
+    assert np.abs(rows - before).max() > 1e-3
+
+
+def test_another_max_length_is_another_entry(tiny_bert_path, cache):
+    full = load_pooled_model(tiny_bert_path).encode(SENTENCES, cache=cache)
+    short = load_pooled_model(tiny_bert_path, max_length=5)
+    calls = _forward_calls(short)
+    rows = short.encode(SENTENCES, cache=cache)
+    assert calls and (cache.hits, cache.misses) == (0, 2)
+    np.testing.assert_array_equal(
+        rows, load_pooled_model(tiny_bert_path, max_length=5).encode(SENTENCES)
+    )
+    truncated = [row for row, sentence in enumerate(SENTENCES) if len(sentence.split()) > 3]
+    assert all(not np.array_equal(rows[row], full[row]) for row in truncated)
+
+
+def test_another_attention_implementation_is_another_entry(tiny_bert_path, cache):
+    default = load_pooled_model(tiny_bert_path)
+    assert default.model.config._attn_implementation == "sdpa"
+    sdpa_rows = default.encode(SENTENCES, cache=cache)
+    model, tokenizer = load_model_and_tokenizer(tiny_bert_path, attn_implementation="eager")
+    eager = PooledModelEncoder(model.eval(), tokenizer, "cls", local_folder(tiny_bert_path))
+    calls = _forward_calls(eager)
+    rows = eager.encode(SENTENCES, cache=cache)
+    assert calls and (cache.hits, cache.misses) == (0, 2)
+    np.testing.assert_allclose(rows, sdpa_rows, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "foreign"])

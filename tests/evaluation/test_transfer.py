@@ -12,7 +12,7 @@ import jtcse.evaluation.transfer as transfer
 from jtcse.data.senteval_transfer import TRANSFER_FILES, TRANSFER_TASKS, read_transfer_tasks
 from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
-from jtcse.evaluation.linear_probe import ProbeFit
+from jtcse.evaluation.linear_probe import ProbeFit, ProbeSettings, fit_probes
 from jtcse.evaluation.transfer import (
     PENALTIES,
     RESULT_COLUMNS,
@@ -170,10 +170,40 @@ def test_stratified_folds_partition_the_rows_keep_class_shares_and_follow_the_se
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True))
 
 
-def test_same_seed_same_scores() -> None:
+def _reference_inner_folds(features: np.ndarray, labels: np.ndarray, seed: int) -> dict:
+    """SentEval's inner-fold protocol (MR, CR, SUBJ, MPQA) spelt out fold by fold, every
+    classifier fit on its own: in each outer training fold the penalty of the best mean
+    inner-fold accuracy, then a classifier with it scored on the outer test fold."""
+    settings = ProbeSettings(seed=seed)
+    tests, chosen = [], []
+    for train, test in stratified_folds(labels, FOLDS, seed):
+        inner = stratified_folds(labels[train], FOLDS, seed)
+        means = []
+        for l2 in PENALTIES:
+            fits = [ProbeFit(train[a], l2, train[b]) for a, b in inner]
+            probes = fit_probes(features, labels, 2, fits, settings)
+            means.append(round(100 * float(np.mean([p.valid_accuracy for p in probes])), 2))
+        best = int(np.argmax(means))
+        (final,) = fit_probes(features, labels, 2, [ProbeFit(train, PENALTIES[best])], settings)
+        tests.append(round(100 * final.accuracy(features[test], labels[test]), 2))
+        chosen.append(means[best])
+    return {
+        "accuracy": round(float(np.mean(tests)), 2),
+        "dev_accuracy": round(float(np.mean(chosen)), 2),
+    }
+
+
+def test_inner_fold_scores_follow_the_protocol_and_the_seed() -> None:
     features, labels = _clusters(30, 2, seed=5, flip=0.3)
     data = TaskData(features, labels, {"all": np.arange(60)})
-    assert evaluate_task(data, "MR", folds=FOLDS) == evaluate_task(data, "MR", folds=FOLDS)
+    scores = {
+        seed: evaluate_task(data, "MR", folds=FOLDS, settings=ProbeSettings(seed=seed))
+        for seed in (transfer.SEED, 7)
+    }
+    for seed, score in scores.items():
+        assert score == _reference_inner_folds(features, labels, seed), seed
+    assert scores[transfer.SEED] != scores[7]  # the seed decides the folds and the classifiers
+    assert evaluate_task(data, "MR", folds=FOLDS) == scores[transfer.SEED]  # SentEval's 1111
 
 
 def test_senteval_order_sorts_by_tokens_then_label_stably() -> None:

@@ -22,7 +22,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from jtcse.chain.folders import FOLDER_NAMES, JOINT_RUNS
 from jtcse.data.senteval import read_sts_tasks
-from jtcse.encoding import Encoder
+from jtcse.encoding import Encoder, TokenizedEncoder
 from jtcse.modeling.twin_tower import TOWER_FOLDERS, TwinTowerModel
 from jtcse.pipelines.data_preparation import pipeline as data_preparation
 from jtcse.pipelines.distillation import pipeline as distillation
@@ -137,8 +137,28 @@ def test_each_joint_run_is_its_own_namespace(
         assert len(out[f"{run}_training_curve"]) > 0
 
 
+def count_forward_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the class of every encoder that runs its model on sentences (every backend's
+    forward passes go through ``TokenizedEncoder._run``; the real pass still runs)."""
+    passes: list[str] = []
+    run = TokenizedEncoder._run
+
+    def counted(self, sentences, batch_size, show_progress):
+        passes.append(type(self).__name__)
+        return run(self, sentences, batch_size, show_progress)
+
+    monkeypatch.setattr(TokenizedEncoder, "_run", counted)
+    return passes
+
+
 def test_distillation_export_evaluation_and_reporting(
-    parameters, sts_pairs, training_corpus, tiny_bert_path, tiny_bert_path_b, tmp_path: Path
+    parameters,
+    sts_pairs,
+    training_corpus,
+    tiny_bert_path,
+    tiny_bert_path_b,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     twin = TwinTowerModel.from_towers(tiny_bert_path, tiny_bert_path_b, 1)
     twin.save_pretrained(tmp_path / "jtcse", AutoTokenizer.from_pretrained(tiny_bert_path))
@@ -175,7 +195,9 @@ def test_distillation_export_evaluation_and_reporting(
     folders |= towers | {"student": str(student_folder), "student_uc": uc_student["student_uc"]}
     folders |= {name: exports[name] for name in ("student_onnx", "student_onnx_int8")}
     cache = {"embedding_cache": tmp_path / "embeddings"}
+    passes = count_forward_passes(monkeypatch)
     results = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
+    assert passes  # the spy sees the encoders' passes
     encoders = parameters["params:evaluation"]["encoders"]
     assert list(results["sts_results"]) == list(encoders)  # one row per encoder, in order
     external = parameters["params:evaluation"]["encoders"]["jtcse_uc"]["uc"]["external_model"]
@@ -183,9 +205,12 @@ def test_distillation_export_evaluation_and_reporting(
         "- `jtcse_uc` = 0.3 jtcse_tower_1 (cls) + 0.3 jtcse_tower_2 (cls) + "
         f"0.7 {external} (mean)\n"
     ) in results["sts_results_markdown"]
-    # a second run reads every embedding from the cache and gives the same table
+    # a second run reads every embedding from the cache: no forward pass, the same table
+    passes.clear()
     again = run_in_memory(evaluation.create_pipeline(), {**folders, **cache, **common})
+    assert passes == []
     assert again["sts_results"] == results["sts_results"]
+    monkeypatch.undo()
 
     # zero-shot (mteb) on the SentEval fixture's STS12 and SICK-R, every encoder of conf/test
     data_root = tmp_path / "data_root"

@@ -308,22 +308,29 @@ def test_a_two_process_run_without_dropout_follows_the_one_process_run(
 
 @pytest.mark.slow
 def test_a_second_machine_joins_with_torchrun_and_receives_the_job(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    node_1 = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", "1"),
-            *("--nproc-per-node", "1", "--master-addr", "127.0.0.1", "--master-port", str(port)),
-            *("-m", "jtcse.training.launcher"),
-        ],
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        settings = DistributedSettings(num_nodes=2, rdzv_endpoint=f"127.0.0.1:{port}")
-        result = launch(settings, _report_process_group, 10)
-    finally:
-        assert node_1.wait(timeout=120) == 0
+    # Both machines must know the rendezvous port before either starts. The port stays
+    # reserved from the moment it is picked: this socket keeps it bound (SO_REUSEADDR, never
+    # listening), so no other process can take it, while node 0's TCPStore may still bind it
+    # and listen (Linux allows that between SO_REUSEADDR sockets, none listening yet).
+    with socket.socket() as reservation:
+        reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reservation.bind(("127.0.0.1", 0))
+        port = reservation.getsockname()[1]
+        with socket.socket() as other, pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", port))  # reserved: no other process can take it
+        node_1 = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "torch.distributed.run", "--nnodes", "2"),
+                *("--node-rank", "1", "--nproc-per-node", "1", "--master-addr", "127.0.0.1"),
+                *("--master-port", str(port), "-m", "jtcse.training.launcher"),
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        try:
+            settings = DistributedSettings(num_nodes=2, rdzv_endpoint=f"127.0.0.1:{port}")
+            result = launch(settings, _report_process_group, 10)
+        finally:
+            assert node_1.wait(timeout=120) == 0
     assert result == {"world_size": 2, "ranks": [10, 11]}
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import random
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -112,15 +114,27 @@ def test_training_lowers_the_contrastive_loss(fresh_model, tokenizer, tmp_path):
     assert after < 0.75 * before, (before, after)
 
 
+def numpy_word_dropping(collate):
+    """``collate`` after dropping words with NumPy's global generator (as an augmentation
+    drawing from NumPy would): a resumed run must restore NumPy's state as well."""
+
+    def drop_and_collate(sentences: list[str]) -> dict[str, torch.Tensor]:
+        kept = [[word for word in s.split() if np.random.random() >= 0.3] for s in sentences]
+        return collate([" ".join(words) or s for words, s in zip(kept, sentences, strict=True)])
+
+    return drop_and_collate
+
+
 def test_interrupted_run_resumes_to_the_same_weights(fresh_model, tokenizer, tmp_path):
     collate = sentence_collator(tokenizer, max_length=32)
+    dropping = numpy_word_dropping(collate)
     config = small_config()  # 8 steps over 2 epochs, checkpoints at 3 and 6, evaluation every 2
 
     uninterrupted = fresh_model()
     expected = train(
         uninterrupted,
         SENTENCES,
-        collate,
+        dropping,
         simcse_loss,
         config,
         tmp_path / "full",
@@ -132,7 +146,7 @@ def test_interrupted_run_resumes_to_the_same_weights(fresh_model, tokenizer, tmp
         train(
             crashed,
             SENTENCES,
-            collate,
+            dropping,
             simcse_loss,
             config,
             tmp_path / "resumed",
@@ -141,12 +155,15 @@ def test_interrupted_run_resumes_to_the_same_weights(fresh_model, tokenizer, tmp
         )
     assert latest_checkpoint(tmp_path / "resumed").name == "step-00000003"
 
-    torch.manual_seed(12345)  # a new process has other RNG states: the checkpoint must restore them
+    # a new process has other RNG states: the checkpoint must restore them
+    random.seed(12345)
+    np.random.seed(12345)
+    torch.manual_seed(12345)
     resumed = fresh_model()
     result = train(
         resumed,
         SENTENCES,
-        collate,
+        dropping,
         simcse_loss,
         config,
         tmp_path / "resumed",
