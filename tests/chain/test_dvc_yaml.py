@@ -67,9 +67,7 @@ def test_the_zero_shot_study_reads_what_the_chain_stage_reads_and_its_own_tasks(
     assert (name, stage["cmd"]) == ("zero_shot_full", "kedro run --pipelines zero_shot_full")
     own = {f"src/jtcse/pipelines/zero_shot_full/{name}" for name in ("__init__.py", "pipeline.py")}
     assert set(stage["deps"]) == set(CHAIN["zero_shot"]["deps"]) | own
-    assert {"conf/base/parameters_zero_shot_full.yml": ["zero_shot_full.tasks"]} in stage[
-        "params"
-    ]
+    assert {"conf/base/parameters_zero_shot_full.yml": ["zero_shot_full.tasks"]} in stage["params"]
 
 
 def test_catalog_metadata_decides_outputs_metrics_plots_and_untracked_folders() -> None:

@@ -16,7 +16,7 @@ from jtcse.data.mteb_layout import write_task_folders
 from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
 from jtcse.evaluation.specs import TaskList, TaskSpec, parse_tasks
-from jtcse.evaluation.zero_shot import evaluate_zero_shot, import_mteb
+from jtcse.evaluation.zero_shot import TABLE_COLUMNS, evaluate_zero_shot, import_mteb
 from tests.fixtures.mteb import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
 from tests.fixtures.tiny_bert import TINY_CORPUS
 
@@ -68,6 +68,8 @@ def test_an_mteb_task_runs_offline_with_our_adapter(
     assert list(table["encoder"]) == list(encoders)
     assert set(table["task"]) == {"BIOSSES"} and set(table["category"]) == {"sts"}
     assert set(table["metric"]) == {"cosine_spearman"}
+    assert list(table.columns) == TABLE_COLUMNS
+    assert ((table["encode_seconds"] > 0) & (table["encode_seconds"] <= table["seconds"])).all()
 
     # mteb's results in its own files, one per encoder; their Spearman with the encoder's own
     # similarity (the cosine our metadata declares, which mteb computes in float32 torch) is

@@ -40,6 +40,7 @@ def _table() -> pd.DataFrame:
                         "metric": "m",
                         "score": score,
                         "seconds": 1.0,
+                        "encode_seconds": 0.25,
                     }
                 )
     return pd.DataFrame(rows)
@@ -147,5 +148,8 @@ def test_heat_map_and_markdown() -> None:
     section = markdown_section(table, comparisons, "jtcse", "zero_shot_heat_map.png")
     assert "| Banking77Classification | classification | m | 80.00 | 70.00 | 90.00 |" in section
     assert "| overall | base | 5 | 3 | 1 | 1 | 0.625 |" in section
+    # seconds: jtcse ran 6 tasks (1 s, of which 0.25 encoding, each), base 5
+    assert "| total | 6 / 2 | 5 / 1 | 5 / 1 |" in section
+    assert "| sts | 2 / 0 | 2 / 0 | 2 / 0 |" in section
     assert "| average rank | 1.67 | 2.00 | 2.00 |" in section
     assert "![Zero-shot heat map](zero_shot_heat_map.png)" in section

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -105,6 +106,7 @@ class MtebEncoder(AbsEncoder):
         self.cache = cache
         self.batch_size = batch_size
         self._rows: dict[str, np.ndarray] = {}
+        self.encode_seconds = 0.0  # wall seconds spent in encode, all calls together
 
     def encode(
         self,
@@ -116,7 +118,10 @@ class MtebEncoder(AbsEncoder):
         prompt_type: Any = None,
         **kwargs: Any,
     ) -> np.ndarray:
-        """float32 [texts, dimension], row i for the i-th text of ``inputs`` (in batch order)."""
+        """float32 [texts, dimension], row i for the i-th text of ``inputs`` (in batch order);
+        ``prompt_type`` (query or document, for retrieval) is not used: every encoder here is
+        symmetric, one function of the text."""
+        start = time.perf_counter()
         texts = [text for batch in inputs for text in batch["text"]]
         missing = [text for text in dict.fromkeys(texts) if text not in self._rows]
         if missing:
@@ -128,6 +133,10 @@ class MtebEncoder(AbsEncoder):
                 cache=self.cache,
             )
             self._rows.update(zip(missing, vectors, strict=True))
-        if not texts:
-            return np.zeros((0, self.model.dimension), dtype=np.float32)
-        return np.stack([self._rows[text] for text in texts])
+        rows = (
+            np.stack([self._rows[text] for text in texts])
+            if texts
+            else np.zeros((0, self.model.dimension), dtype=np.float32)
+        )
+        self.encode_seconds += time.perf_counter() - start
+        return rows

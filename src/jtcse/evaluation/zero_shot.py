@@ -16,7 +16,9 @@ result is written in mteb's own format and layout,
 it (what ``mteb.ResultCache(output).load_results()`` reads).
 
 Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
-subsets (as mteb's ``TaskResult.get_score``), one row per encoder and task (or per subset for
+subsets (as mteb's ``TaskResult.get_score``), with the task's seconds and the part of them
+spent encoding (the rest: mteb's classifiers, clustering and scoring), one row per encoder and
+task (or per subset for
 a task listed with ``per_subset: true``). SentEval's transfer tasks
 (:mod:`jtcse.evaluation.transfer`) join the same table when listed among the tasks:
 category ``transfer``, metric ``accuracy`` (SentEval's test accuracy, here 0-1), scored with
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
     from jtcse.encoding.cache import EmbeddingCache
 
-TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds"]
+TABLE_COLUMNS = ["encoder", "task", "category", "metric", "score", "seconds", "encode_seconds"]
 SPLIT = "test"
 
 
@@ -136,7 +138,8 @@ def evaluate_zero_shot(
     ``normalize``: unit-length rows, see :class:`~jtcse.evaluation.mteb_model.MtebEncoder`;
     ``bf16`` and ``max_length``: the defaults of a spec that sets neither); write mteb's
     result files under ``output`` and return the table (columns :data:`TABLE_COLUMNS`:
-    ``score`` is mteb's main score, 0-1; ``seconds`` mteb's evaluation time of the task),
+    ``score`` is mteb's main score, 0-1; ``seconds`` mteb's evaluation time of the task,
+    ``encode_seconds`` the part of it spent in the encoder),
     then, for each encoder, the transfer tasks of ``tasks`` on ``transfer_data`` (the table of
     :func:`~jtcse.data.senteval_transfer.read_transfer_tasks`)."""
     from jtcse.evaluation.mteb_model import MtebEncoder, model_meta, revision_digest
@@ -154,6 +157,7 @@ def evaluate_zero_shot(
             )
             model = MtebEncoder(encoder, meta, cache, batch_size, loaded.spec.normalize)
             for task_spec, task in tqdm(mteb_tasks, desc=f"mteb {name}", unit="task"):
+                encoded_before = model.encode_seconds
                 result = mteb.evaluate(
                     model,
                     task,
@@ -163,7 +167,11 @@ def evaluate_zero_shot(
                     encode_kwargs={"batch_size": batch_size},
                 ).task_results[0]
                 write_task_result(output, meta, result)
-                rows += table_rows(name, task_spec, task, result)
+                encode_seconds = model.encode_seconds - encoded_before
+                rows += [
+                    row | {"encode_seconds": encode_seconds}
+                    for row in table_rows(name, task_spec, task, result)
+                ]
             rows += [
                 transfer_row(name, loaded, transfer_data, task, cache, batch_size)
                 for task in tqdm(tasks.transfer, desc=f"transfer {name}", unit="task")
@@ -181,14 +189,19 @@ def transfer_row(
 ) -> dict[str, Any]:
     """The table row of one SentEval transfer task: its test accuracy / 100 with the rows of
     ``encoder`` (unit length with its spec's ``normalize``); ``seconds`` is the task's time
-    (encoding through the cache, then the classifiers)."""
+    (encoding through the cache, then the classifiers), ``encode_seconds`` the encoding's."""
     from jtcse.evaluation.transfer import CATEGORY, evaluate_transfer
 
     if data is None:
         raise ValueError(f"transfer task {task!r} asked for without the transfer tasks' table")
 
+    encoding = [0.0]
+
     def encode(sentences: Sequence[str]) -> np.ndarray:
-        return encoder.encode(sentences, batch_size, cache=cache)
+        started = time.perf_counter()
+        rows = encoder.encode(sentences, batch_size, cache=cache)
+        encoding[0] += time.perf_counter() - started
+        return rows
 
     start = time.perf_counter()
     scores = evaluate_transfer(
@@ -202,6 +215,7 @@ def transfer_row(
         "metric": "accuracy",
         "score": accuracy / 100,
         "seconds": time.perf_counter() - start,
+        "encode_seconds": encoding[0],
     }
 
 

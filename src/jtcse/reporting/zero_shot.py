@@ -169,6 +169,27 @@ def plot_heat_map(table: pd.DataFrame) -> Figure:
     return figure
 
 
+def seconds_by_category(table: pd.DataFrame) -> pd.DataFrame:
+    """Categories x encoders: the seconds of each encoder's tasks in a category, "total / of
+    which encoding" (a task listed per subset counts once), then the whole run."""
+    runs = table.assign(run=table["task"].str.replace(r" \(.*\)$", "", regex=True))
+    runs = runs.drop_duplicates(["encoder", "run"])
+    encoders = list(pd.unique(table["encoder"]))
+
+    def sums(column: str) -> pd.DataFrame:
+        frame = runs.pivot_table(index="category", columns="encoder", values=column, aggfunc="sum")
+        frame = frame.loc[_categories(table), encoders]
+        frame.loc["total"] = frame.sum()
+        return frame
+
+    total, encoding = sums("seconds"), sums("encode_seconds")
+    cells = [
+        [f"{t:.0f} / {e:.0f}" if not np.isnan(t) else "" for t, e in zip(t_row, e_row, strict=True)]
+        for t_row, e_row in zip(total.to_numpy(), encoding.to_numpy(), strict=True)
+    ]
+    return pd.DataFrame(cells, index=total.index, columns=total.columns)
+
+
 def markdown_section(
     table: pd.DataFrame, comparisons: pd.DataFrame, champion: str, figure_link: str
 ) -> str:
@@ -193,6 +214,13 @@ def markdown_section(
             "the mean over every task; `average rank`: the mean over tasks of each encoder's "
             "rank (1 = best).",
             _markdown(means.reset_index().rename(columns={"index": "category"})),
+            "### Seconds per category (total / of which encoding)",
+            "Wall seconds of each encoder's tasks on the machine that ran them (the rest of "
+            "a task's time is mteb's classifiers, clustering and scoring, or SentEval's "
+            "classifiers); rows read from the embedding cache cost no encoding.",
+            _markdown(
+                seconds_by_category(table).reset_index().rename(columns={"index": "category"})
+            ),
             f"### {champion}: wins / ties / losses per task, by category",
             "Scores rounded to two decimals of a point; p: two-sided sign test of wins against "
             "losses (ties left out).",
