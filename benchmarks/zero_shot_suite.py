@@ -67,7 +67,7 @@ def main() -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     from jtcse.data.senteval_transfer import read_transfer_tasks
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.specs import TaskList, parse_tasks
+    from jtcse.evaluation.task_suites import TaskList, parse_tasks
     from jtcse.evaluation.zero_shot import evaluate_zero_shot
 
     parameters = yaml.safe_load(PARAMETERS.read_text())["zero_shot"]

@@ -234,7 +234,7 @@ def test_zero_shot_prints_mteb_main_scores_and_writes_its_results(
     _, metric, score = line.split()
     assert metric == "accuracy" and 0.0 <= float(score) <= 1.0
     table = (output / "zero_shot_results.csv").read_text().splitlines()
-    assert table[0] == "encoder,task,category,metric,score,seconds"
+    assert table[0] == "encoder,task,category,metric,score,seconds,encode_seconds"
     assert table[1].startswith(f"{tiny_bert_path.name}_mean,BIOSSES,sts,cosine_spearman,")
     assert table[2].startswith(f"{tiny_bert_path.name}_mean,SST2,transfer,accuracy,")
     [result] = output.glob("results/*/*/BIOSSES.json")
@@ -250,7 +250,7 @@ def test_zero_shot_names_an_unknown_task(tiny_bert_path: Path, tmp_path: Path, c
 def test_zero_shot_default_tasks_are_the_pipelines() -> None:
     import yaml
 
-    from jtcse.evaluation.specs import DEFAULT_SUITE
+    from jtcse.evaluation.task_suites import DEFAULT_SUITE
 
     parameters = Path(__file__).resolve().parents[1] / "conf/base/parameters_zero_shot.yml"
     zero_shot = yaml.safe_load(parameters.read_text())["zero_shot"]

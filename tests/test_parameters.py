@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from jtcse.evaluation.specs import DEFAULT_SUITE, TASK_SUITES
+from jtcse.evaluation.task_suites import DEFAULT_SUITE, TASK_SUITES
 from jtcse.parameter_schema import parameter_schema
 from jtcse.parameters import (
     distillation_run_settings,

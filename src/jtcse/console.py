@@ -152,7 +152,7 @@ def _zero_shot(args: argparse.Namespace) -> int:
     from jtcse.atomic import write_text_atomic
     from jtcse.data.mteb_layout import READERS, write_task_folders
     from jtcse.data.senteval_transfer import read_transfer_tasks
-    from jtcse.evaluation.specs import DEFAULT_SUITE, parse_tasks
+    from jtcse.evaluation.task_suites import DEFAULT_SUITE, parse_tasks
     from jtcse.evaluation.zero_shot import evaluate_zero_shot
 
     tasks = parse_tasks(args.tasks or DEFAULT_SUITE)

@@ -6,7 +6,8 @@ import pytest
 
 from jtcse.data.mteb_layout import READERS
 from jtcse.data.senteval_transfer import TRANSFER_TASKS
-from jtcse.evaluation.specs import DEFAULT_SUITE, TaskList, TaskSpec, parse_tasks
+from jtcse.evaluation.specs import TaskSpec
+from jtcse.evaluation.task_suites import DEFAULT_SUITE, TaskList, parse_tasks
 
 
 def test_a_suite_name_stands_for_its_tasks_alone_or_in_a_list() -> None:

@@ -15,7 +15,8 @@ from scipy.stats import spearmanr
 from jtcse.data.mteb_layout import write_task_folders
 from jtcse.encoding import Encoder
 from jtcse.encoding.cache import EmbeddingCache
-from jtcse.evaluation.specs import TaskList, TaskSpec, parse_tasks
+from jtcse.evaluation.specs import TaskSpec
+from jtcse.evaluation.task_suites import TaskList, parse_tasks
 from jtcse.evaluation.zero_shot import TABLE_COLUMNS, evaluate_zero_shot, import_mteb
 from tests.fixtures.mteb import BIOSSES_SCORES, BIOSSES_SECOND, write_biosses_copy
 from tests.fixtures.tiny_bert import TINY_CORPUS

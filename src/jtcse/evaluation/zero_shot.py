@@ -47,7 +47,8 @@ from tqdm.auto import tqdm
 from jtcse.atomic import atomic_path, write_json_atomic
 from jtcse.data.mteb_layout import local_subsets
 from jtcse.encoding.plan import LoadedEncoder, load_encoders
-from jtcse.evaluation.specs import EncoderSpec, TaskList, TaskSpec, parse_specs
+from jtcse.evaluation.specs import EncoderSpec, TaskSpec, parse_specs
+from jtcse.evaluation.task_suites import TaskList
 
 if TYPE_CHECKING:
     from types import ModuleType

@@ -32,7 +32,7 @@ def convert_mteb_tasks(
         others run from the Hub).
     """
     from jtcse.data.mteb_layout import READERS, write_task_folders
-    from jtcse.evaluation.specs import parse_tasks
+    from jtcse.evaluation.task_suites import parse_tasks
 
     local = [spec.name for spec in parse_tasks(tasks).mteb if spec.name in READERS]
     return write_task_folders(data_root, output_folder, local)
@@ -68,7 +68,7 @@ def evaluate_family(
     """
     # imported here, not at the top: Kedro's start-up stays free of torch and mteb
     from jtcse.encoding.cache import EmbeddingCache
-    from jtcse.evaluation.specs import parse_tasks
+    from jtcse.evaluation.task_suites import parse_tasks
     from jtcse.evaluation.zero_shot import TABLE_COLUMNS, evaluate_zero_shot
 
     encoders = {
