@@ -56,7 +56,8 @@ TASK_SUITES: dict[str, tuple[str | dict[str, Any], ...]] = {
         "EmotionClassification",
         {"name": "STS17", "subsets": ["en-en"]},
         "BIOSSES",
-        {"name": "Tatoeba", "subsets": ["deu-eng", "fra-eng"]},
+        # a row per pair: not to be read as the full suite's Tatoeba (112 pairs)
+        {"name": "Tatoeba", "subsets": ["deu-eng", "fra-eng"], "per_subset": True},
         "SciFact",
         "MasakhaNEWSClusteringS2S",
         "PawsXPairClassification",
