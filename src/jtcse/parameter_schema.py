@@ -29,6 +29,7 @@ from jtcse.training.settings import (
     DistillationSettings,
     DistributedSettings,
     JointSettings,
+    MlmSettings,
     TowerSettings,
 )
 from jtcse.translation.settings import PIVOT_KEYS, RoundTripSettings
@@ -88,6 +89,7 @@ def parameter_schema() -> dict[str, Schema]:
             TowerSettings, base_model=None, towers=Entries(run_schema(TowerSettings))
         ),
         "jtcse_training": stage(JointSettings, runs=Entries(run_schema(JointSettings))),
+        "mlm_pretraining": stage(MlmSettings, tokenizer=None),
         "distillation": distillation,
         "uc_distillation": distillation,
         "ablation": {

@@ -25,6 +25,7 @@ from jtcse.training.settings import (
     DistillationSettings,
     DistributedSettings,
     JointSettings,
+    MlmSettings,
     TowerSettings,
 )
 from jtcse.translation.settings import RoundTripSettings
@@ -34,6 +35,7 @@ _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "jtcse_training": ("training", "runs"),
     "distillation": ("student_init", "training"),
     "uc_distillation": ("student_init", "training", "teacher_uc"),
+    "mlm_pretraining": ("tokenizer", "training"),
 }
 
 
@@ -93,6 +95,17 @@ def distillation_run_settings(
     settings = build_settings(
         DistillationSettings, stage_params.get("settings"), "distillation.settings"
     )
+    return config, settings
+
+
+def mlm_settings(stage_params: Mapping[str, Any]) -> tuple[TrainingConfig, MlmSettings]:
+    """``mlm_pretraining.training`` and ``mlm_pretraining.settings``."""
+    config = build_settings(
+        TrainingConfig,
+        section(stage_params.get("training"), "mlm_pretraining.training"),
+        "mlm_pretraining.training",
+    )
+    settings = build_settings(MlmSettings, stage_params.get("settings"), "mlm_pretraining.settings")
     return config, settings
 
 
@@ -179,6 +192,8 @@ def validate_parameters(
             distillation_run_settings(parameters[stage])
             teacher_bf16(parameters[stage])
             uc_teacher(parameters[stage], stage)
+    if parameters.get("mlm_pretraining") is not None:
+        mlm_settings(parameters["mlm_pretraining"])
     ablation = parameters.get("ablation")
     if ablation is not None and joint is not None:
         _check_ablation(section(ablation, "ablation"), joint)

@@ -5,7 +5,11 @@ from kedro.pipeline import Pipeline
 
 # Long studies that run only when named (``kedro run --pipelines ablation``): pipeline ->
 # its folder under ``studies/`` (``dvc repro studies/<folder>/dvc.yaml``).
-STUDIES = {"ablation": "ablation", "zero_shot_full": "zero_shot"}
+STUDIES = {
+    "ablation": "ablation",
+    "zero_shot_full": "zero_shot",
+    "mlm_pretraining": "mlm_regime",
+}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from jtcse.chain.folders import FOLDER_NAMES, MODEL_FOLDERS, families, joint_folders
+from jtcse.chain.folders import (
+    FOLDER_NAMES,
+    MODEL_FOLDERS,
+    STUDY_FOLDERS,
+    families,
+    joint_folders,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MODEL_FOLDER_TYPE = "jtcse.datasets.ModelFolderDataset"
@@ -21,13 +27,17 @@ def test_the_catalog_declares_exactly_the_chain_folders() -> None:
         for name, entry in catalog.items()
         if isinstance(entry, dict) and entry.get("type") == MODEL_FOLDER_TYPE
     }
-    assert declared == {name: f"data/06_models/{name}" for name in FOLDER_NAMES}
+    studies = [name for names in STUDY_FOLDERS.values() for name in names]
+    assert declared == {name: f"data/06_models/{name}" for name in (*FOLDER_NAMES, *studies)}
 
 
 def test_each_folder_is_written_by_its_stage() -> None:
     for folder in MODEL_FOLDERS:
         stage = importlib.import_module(f"jtcse.pipelines.{folder.stage}").create_pipeline()
         assert folder.name in stage.all_outputs(), folder
+    for study, names in STUDY_FOLDERS.items():
+        outputs = importlib.import_module(f"jtcse.pipelines.{study}").create_pipeline().outputs()
+        assert set(names) <= outputs, study
 
 
 def test_families_partition_the_folders() -> None:

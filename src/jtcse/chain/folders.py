@@ -40,6 +40,8 @@ MODEL_FOLDERS: tuple[ModelFolder, ...] = (
     ModelFolder("student_onnx_int8", "onnx_export", "int8", "student"),
 )
 FOLDER_NAMES = tuple(folder.name for folder in MODEL_FOLDERS)
+# model folders a study writes (outside the chain: no evaluation family), study pipeline -> them
+STUDY_FOLDERS = {"mlm_pretraining": ("mlm_base",)}
 
 
 def families() -> dict[str, tuple[str, ...]]:

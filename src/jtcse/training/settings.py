@@ -179,6 +179,71 @@ class DistributedSettings:
         return self.num_processes * self.num_nodes
 
 
+@dataclass(frozen=True)
+class MlmSettings:
+    """Masked-language-model pretraining from random weights (:mod:`jtcse.training.mlm`): a
+    BERT of this shape with the tokenizer of ``tokenizer`` (the base model's uncased WordPiece
+    by default), trained on the corpus with dynamic masking.
+
+    Attributes:
+        num_layers, hidden_size, num_attention_heads, intermediate_size: the BERT's shape
+            (default: all-MiniLM-L6-v2's, 6 x 384, 12 heads, 1536).
+        max_length: truncation length in tokens (positions: ``max_position_embeddings``).
+        max_position_embeddings: the position table (512 as the base model: the towers and
+            the evaluation read longer inputs than the pretraining's ``max_length``).
+        mask_probability: the share of (non-special) tokens predicted; of those 80% become
+            ``[MASK]``, 10% a random token, 10% stay (BERT's rule).
+        dropout: hidden and attention dropout.
+        init_seed: seeds the random initial weights.
+        held_out: the last this many corpus sentences are never trained on; their masked-token
+            loss (masks drawn once, seeded) selects the best checkpoint.
+        max_sentences: train on the first this many of the other sentences (None: all).
+    """
+
+    num_layers: int = 6
+    hidden_size: int = 384
+    num_attention_heads: int = 12
+    intermediate_size: int = 1536
+    max_length: int = 32
+    max_position_embeddings: int = 512
+    mask_probability: float = 0.15
+    dropout: float = 0.1
+    init_seed: int = 0
+    held_out: int = 2000
+    max_sentences: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "hidden_size", "num_attention_heads", "intermediate_size"):
+            require_integer(name, getattr(self, name), minimum=1)
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
+        require_integer("max_length", self.max_length, minimum=3)
+        require_integer(
+            "max_position_embeddings", self.max_position_embeddings, minimum=self.max_length
+        )
+        require_fraction("mask_probability", self.mask_probability)
+        if self.mask_probability == 0:
+            raise ValueError("mask_probability must be > 0: nothing would be predicted")
+        require_fraction("dropout", self.dropout)
+        require_integer("init_seed", self.init_seed, minimum=0)
+        require_integer("held_out", self.held_out, minimum=1)
+        require_integer("max_sentences", self.max_sentences, minimum=1, optional=True)
+
+    def split(self, sentences: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(training sentences, held-out sentences): the last ``held_out`` are held out, the
+        training ones are the first ``max_sentences`` of the rest. ValueError when the corpus
+        has no sentence left to train on."""
+        if len(sentences) <= self.held_out:
+            raise ValueError(
+                f"held_out ({self.held_out}) leaves no training sentence of {len(sentences)}"
+            )
+        training = list(sentences[: len(sentences) - self.held_out])
+        return training[: self.max_sentences], list(sentences[len(sentences) - self.held_out :])
+
+
 def _require_common(
     dropout: float, max_sentences: int | None, max_length: int, length_chunks: int
 ) -> None:
