@@ -18,8 +18,7 @@ it (what ``mteb.ResultCache(output).load_results()`` reads).
 Scores are mteb's main scores (0-1) on the ``test`` split, averaged over the task's evaluated
 subsets (as mteb's ``TaskResult.get_score``), with the task's seconds and the part of them
 spent encoding (the rest: mteb's classifiers, clustering and scoring), one row per encoder and
-task (or per subset for
-a task listed with ``per_subset: true``). SentEval's transfer tasks
+task (or per subset for a task listed with ``per_subset: true``). SentEval's transfer tasks
 (:mod:`jtcse.evaluation.transfer`) join the same table when listed among the tasks:
 category ``transfer``, metric ``accuracy`` (SentEval's test accuracy, here 0-1), scored with
 the same encoder, cache and normalisation as the mteb tasks.
