@@ -8,7 +8,8 @@ work as one ``dvc repro``, timed per stage (Kedro's start-up included). The clon
 ``src`` comes first on ``PYTHONPATH``, so the code that runs is the committed one even where
 this environment has the project installed in editable mode. Stages that fail stop the run.
 
-Printed and written to ``benchmarks/results/chain_timing.json``: seconds per stage, the total,
+Printed and written to ``benchmarks/results/chain_timing.json`` after every stage: seconds per
+stage, the total,
 the target (``--target-minutes``, 20), the CPU's model and bfloat16 flags, and the load
 averages before and after (other jobs on the machine inflate every second).
 
@@ -84,6 +85,7 @@ def main() -> None:
     }
     load_before = os.getloadavg()
     seconds: dict[str, float] = {}
+    failed = None
     for stage in stages:
         start = time.perf_counter()
         log = arguments.clone / f"timing_{stage}.log"
@@ -98,22 +100,28 @@ def main() -> None:
         seconds[stage] = time.perf_counter() - start
         print(f"{stage:<24} {seconds[stage]:8.1f} s", flush=True)
         if done.returncode:
+            failed = stage
             print(f"{stage} failed (exit {done.returncode}); its log: {log}", file=sys.stderr)
+        total = sum(seconds.values())
+        # written after every stage: a run stopped early still leaves its seconds
+        write_json_atomic(
+            arguments.output,
+            {
+                "benchmark": "chain_timing",
+                "commit": head,
+                "stages": seconds,
+                "completed": len(seconds) == len(stages) and failed is None,
+                "failed_stage": failed,
+                "total_seconds": total,
+                "target_seconds": arguments.target_minutes * 60,
+                "meets_target": total <= arguments.target_minutes * 60,
+                "cpu": cpu_description(),
+                "load_average_before": load_before,
+                "load_average_after": os.getloadavg(),
+            },
+        )
+        if failed:
             break
-    total = sum(seconds.values())
-    result = {
-        "benchmark": "chain_timing",
-        "commit": head,
-        "stages": seconds,
-        "completed": len(seconds) == len(stages) and done.returncode == 0,
-        "total_seconds": total,
-        "target_seconds": arguments.target_minutes * 60,
-        "meets_target": total <= arguments.target_minutes * 60,
-        "cpu": cpu_description(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-    }
-    write_json_atomic(arguments.output, result)
     print(f"total {total:.0f} s ({total / 60:.1f} min); wrote {arguments.output}")
 
 
