@@ -116,3 +116,9 @@ def test_check_no_blank_lines_passes_lines_on_and_names_the_first_blank_one():
     assert str(error.value) == "in.txt:3: blank line (--no-blank-lines)"
     with pytest.raises(ValueError, match=r"^x:1: blank line"):
         list(check_no_blank_lines([""], "x"))
+
+
+def test_count_lines_adds_up_the_newlines_of_every_block(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"0123456\n" * 300_000 + b"last")  # 2.4 MB: three 1 MiB blocks
+    assert count_lines(path) == 300_001
