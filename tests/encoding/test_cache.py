@@ -260,12 +260,13 @@ def test_an_entry_is_written_once_with_its_manifest_then_read_back(cache):
 def test_only_the_missing_identities_are_written_and_counted(cache):
     sentences = list(SENTENCES[:4])
     cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    cache.get_or_compute([IDENTITY], sentences, Computations())
     mean = {**IDENTITY, "pooling": "mean"}
     written = {path.name: path.stat().st_mtime_ns for path in cache.folder.iterdir()}
 
     rows = cache.get_or_compute([IDENTITY, mean], sentences, Computations(ROWS + 5, ROWS + 1))
 
-    assert (cache.hits, cache.misses) == (1, 2)
+    assert (cache.hits, cache.misses) == (2, 2)
     np.testing.assert_array_equal(rows[1], ROWS + 1)
     for name, mtime in written.items():  # the cached entry was not written again
         assert (cache.folder / name).stat().st_mtime_ns == mtime
@@ -340,3 +341,51 @@ def test_the_version_of_a_missing_library_is_none():
 
     assert _version("torch") == version("torch")
     assert _version("no-such-package-jtcse") is None
+
+
+def test_the_order_of_an_identity_does_not_matter(cache):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([{"a": 1, "b": 2}], sentences, Computations(ROWS))
+    again = cache.get_or_compute([{"b": 2, "a": 1}], sentences, Computations())
+    assert cache.hits == 1
+    np.testing.assert_array_equal(again[0], ROWS.astype(np.float32))
+
+
+def test_compute_must_return_one_array_per_identity(cache):
+    with pytest.raises(ValueError, match="zip"):
+        cache.get_or_compute(
+            [IDENTITY, {**IDENTITY, "pooling": "mean"}], list(SENTENCES[:4]), Computations(ROWS)
+        )
+
+
+def test_a_truncated_array_is_reported_by_its_digest(cache, caplog):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    (array_path,) = cache.folder.glob("*.npy")
+    array_path.write_bytes(array_path.read_bytes()[:100])
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    assert caplog.messages == [
+        f"embedding cache: ignoring {array_path}: its bytes do not match the manifest's sha256 "
+        "(truncated or replaced); recomputing"
+    ]
+
+
+def test_a_pickled_entry_is_never_loaded(cache, caplog):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    (array_path,) = cache.folder.glob("*.npy")
+    (manifest_path,) = cache.folder.glob("*.json")
+    objects = np.empty(4, dtype=object)
+    objects[:] = [{"row": index} for index in range(4)]
+    np.save(array_path, objects, allow_pickle=True)
+    manifest = json.loads(manifest_path.read_text())
+    manifest.update(shape=[4], sha256=hashlib.sha256(array_path.read_bytes()).hexdigest())
+    manifest_path.write_text(json.dumps(manifest))
+    compute = Computations(ROWS)
+
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        rows = cache.get_or_compute([IDENTITY], sentences, compute)
+
+    assert compute.calls == 1 and rows[0].dtype == np.float64
+    assert "unreadable (" in caplog.text and "pickle" in caplog.text
