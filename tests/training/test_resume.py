@@ -224,3 +224,17 @@ def test_a_checkpoint_without_training_state_is_refused(tmp_path, missing):
     with pytest.raises(CorruptCheckpointError) as error:
         checkpoint_to_resume(tmp_path, identity, resume=True)
     assert str(error.value) == f"checkpoint {path} is not a training checkpoint"
+
+
+def test_a_checkpoint_without_a_recorded_config_is_stale(tmp_path, caplog):
+    objects = {name: {"x": torch.zeros(1)} for name in ("model", "optimizer", "scheduler", "rng")}
+    path = write_checkpoint(tmp_path, 2, objects, {"progress": asdict(Progress())})
+
+    with caplog.at_level(logging.WARNING, logger="jtcse.training.resume"):
+        assert checkpoint_to_resume(tmp_path, {"seed": 1}, resume=True) is None
+
+    assert caplog.messages == [
+        f"checkpoint {path} was made with a different training configuration (seed: "
+        "checkpoint '<absent>', now 1): starting over"
+    ]
+    assert latest_checkpoint(tmp_path) is None
