@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from jtcse.encoding import Encoder, PooledModelEncoder, load_pooled_model
 from jtcse.encoding.base import length_sorted_batches
-from jtcse.encoding.cache import EmbeddingCache
+from jtcse.encoding.cache import CACHE_FORMAT, EmbeddingCache, sentences_digest
 from jtcse.modeling.folders import save_model_folder
 from jtcse.modeling.loading import load_model_and_tokenizer, local_folder
 from tests.encoding.test_pytorch import SENTENCES
@@ -190,3 +193,199 @@ def test_batches_hold_every_row_once_within_both_budgets(batch_size, budget):
         longest = max(lengths[row] for row in batch)
         assert len(batch) <= batch_size
         assert len(batch) == 1 or len(batch) * longest <= budget
+
+
+# The cache on its own: arrays from a plain function, so each read and write is visible.
+IDENTITY = {"model": "sha256:abc", "pooling": "cls"}
+ROWS = np.arange(12, dtype=np.float64).reshape(4, 3) / 7  # float64: stored as float32
+
+
+class Computations:
+    """A compute function that returns ``arrays`` and counts its calls."""
+
+    def __init__(self, *arrays: np.ndarray) -> None:
+        self.arrays, self.calls = list(arrays), 0
+
+    def __call__(self) -> list[np.ndarray]:
+        self.calls += 1
+        return self.arrays
+
+
+def test_sentences_digest_is_the_sha256_of_the_nul_terminated_sentences():
+    expected = hashlib.sha256("ab\0c\0é\0".encode()).hexdigest()
+    assert sentences_digest(["ab", "c", "é"]) == expected
+    assert sentences_digest(["a", "bc", "é"]) != expected
+    assert sentences_digest([]) == hashlib.sha256(b"").hexdigest()
+
+
+def test_an_entry_is_written_once_with_its_manifest_then_read_back(cache):
+    sentences = list(SENTENCES[:4])
+    compute = Computations(ROWS)
+
+    first = cache.get_or_compute([IDENTITY], sentences, compute)
+
+    assert compute.calls == 1 and (cache.hits, cache.misses) == (0, 1)
+    np.testing.assert_array_equal(first[0], ROWS)
+    (array_path,) = cache.folder.glob("*.npy")
+    (manifest_path,) = cache.folder.glob("*.json")
+    assert array_path.stem == manifest_path.stem and len(array_path.stem) == 32
+    assert sorted(path.name for path in cache.folder.iterdir()) == sorted(
+        [array_path.name, manifest_path.name]
+    )
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["shape"] == [4, 3]
+    assert manifest["sha256"] == hashlib.sha256(array_path.read_bytes()).hexdigest()
+    key = manifest["key"]
+    assert key["format"] == CACHE_FORMAT and key["encoder"] == IDENTITY
+    assert key["sentences"] == sentences_digest(sentences)
+    assert key["libraries"] == {
+        name: version(name) for name in ("torch", "transformers", "onnxruntime")
+    }
+    stored = np.load(array_path, allow_pickle=False)
+    assert stored.dtype == np.float32 and stored.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(stored, ROWS.astype(np.float32))
+
+    again = cache.get_or_compute([IDENTITY], sentences, Computations())
+
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert again[0].dtype == np.float32
+    np.testing.assert_array_equal(again[0], ROWS.astype(np.float32))
+    other = EmbeddingCache(cache.folder).get_or_compute(
+        [{**IDENTITY, "pooling": "mean"}], sentences, Computations(ROWS + 1)
+    )
+    np.testing.assert_array_equal(other[0], ROWS + 1)  # another identity: another entry
+    assert len(list(cache.folder.glob("*.npy"))) == 2
+
+
+def test_only_the_missing_identities_are_written_and_counted(cache):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    cache.get_or_compute([IDENTITY], sentences, Computations())
+    mean = {**IDENTITY, "pooling": "mean"}
+    written = {path.name: path.stat().st_mtime_ns for path in cache.folder.iterdir()}
+
+    rows = cache.get_or_compute([IDENTITY, mean], sentences, Computations(ROWS + 5, ROWS + 1))
+
+    assert (cache.hits, cache.misses) == (2, 2)
+    np.testing.assert_array_equal(rows[1], ROWS + 1)
+    for name, mtime in written.items():  # the cached entry was not written again
+        assert (cache.folder / name).stat().st_mtime_ns == mtime
+    assert len(list(cache.folder.glob("*.npy"))) == 2
+    fresh = EmbeddingCache(cache.folder)
+    both = fresh.get_or_compute([IDENTITY, mean], sentences, Computations())
+    np.testing.assert_array_equal(both[0], ROWS.astype(np.float32))
+    np.testing.assert_array_equal(both[1], (ROWS + 1).astype(np.float32))
+    assert (fresh.hits, fresh.misses) == (2, 0)
+
+
+def _damage_manifest(cache: EmbeddingCache, change) -> Path:
+    (manifest_path,) = cache.folder.glob("*.json")
+    manifest = json.loads(manifest_path.read_text())
+    change(manifest)
+    manifest_path.write_text(json.dumps(manifest))
+    return manifest_path
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda m: m["key"].update(format=0), "its manifest records another key"),
+        (lambda m: m.update(shape=[5, 3]), "it has 5 rows, not 4"),
+        (lambda m: m.pop("shape"), "it has None rows, not 4"),
+        (
+            lambda m: m.update(sha256="0" * 64),
+            "its bytes do not match the manifest's sha256 (truncated or replaced)",
+        ),
+        (lambda m: m.update(shape=[4, 2]), "array of shape (4, 3), manifest says [4, 2]"),
+    ],
+    ids=["key", "rows", "no-shape", "sha256", "columns"],
+)
+def test_a_manifest_that_does_not_vouch_for_the_array_is_recomputed(cache, caplog, damage, problem):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    _damage_manifest(cache, damage)
+    (array_path,) = cache.folder.glob("*.npy")
+    compute = Computations(ROWS + 2)
+
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        rows = cache.get_or_compute([IDENTITY], sentences, compute)
+
+    assert compute.calls == 1 and (cache.hits, cache.misses) == (0, 2)
+    np.testing.assert_array_equal(rows[0], ROWS + 2)
+    assert caplog.messages == [f"embedding cache: ignoring {array_path}: {problem}; recomputing"]
+    again = cache.get_or_compute([IDENTITY], sentences, Computations())  # rewritten: trusted
+    np.testing.assert_array_equal(again[0], (ROWS + 2).astype(np.float32))
+
+
+@pytest.mark.parametrize("damage", ["manifest", "array"])
+def test_an_unreadable_entry_is_recomputed(cache, caplog, damage):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    (array_path,) = cache.folder.glob("*.npy")
+    if damage == "manifest":
+        next(cache.folder.glob("*.json")).write_text("{not json")
+    else:
+        array_path.unlink()
+    compute = Computations(ROWS + 3)
+
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        rows = cache.get_or_compute([IDENTITY], sentences, compute)
+
+    assert compute.calls == 1
+    np.testing.assert_array_equal(rows[0], ROWS + 3)
+    assert caplog.messages[0].startswith(f"embedding cache: ignoring {array_path}: unreadable (")
+
+
+def test_the_version_of_a_missing_library_is_none():
+    from jtcse.encoding.cache import _version
+
+    assert _version("torch") == version("torch")
+    assert _version("no-such-package-jtcse") is None
+
+
+def test_the_order_of_an_identity_does_not_matter(cache):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([{"a": 1, "b": 2}], sentences, Computations(ROWS))
+    again = cache.get_or_compute([{"b": 2, "a": 1}], sentences, Computations())
+    assert cache.hits == 1
+    np.testing.assert_array_equal(again[0], ROWS.astype(np.float32))
+
+
+def test_compute_must_return_one_array_per_identity(cache):
+    with pytest.raises(ValueError, match="zip"):
+        cache.get_or_compute(
+            [IDENTITY, {**IDENTITY, "pooling": "mean"}], list(SENTENCES[:4]), Computations(ROWS)
+        )
+
+
+def test_a_truncated_array_is_reported_by_its_digest(cache, caplog):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    (array_path,) = cache.folder.glob("*.npy")
+    array_path.write_bytes(array_path.read_bytes()[:100])
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    assert caplog.messages == [
+        f"embedding cache: ignoring {array_path}: its bytes do not match the manifest's sha256 "
+        "(truncated or replaced); recomputing"
+    ]
+
+
+def test_a_pickled_entry_is_never_loaded(cache, caplog):
+    sentences = list(SENTENCES[:4])
+    cache.get_or_compute([IDENTITY], sentences, Computations(ROWS))
+    (array_path,) = cache.folder.glob("*.npy")
+    (manifest_path,) = cache.folder.glob("*.json")
+    objects = np.empty(4, dtype=object)
+    objects[:] = [{"row": index} for index in range(4)]
+    np.save(array_path, objects, allow_pickle=True)
+    manifest = json.loads(manifest_path.read_text())
+    manifest.update(shape=[4], sha256=hashlib.sha256(array_path.read_bytes()).hexdigest())
+    manifest_path.write_text(json.dumps(manifest))
+    compute = Computations(ROWS)
+
+    with caplog.at_level(logging.WARNING, logger="jtcse.encoding.cache"):
+        rows = cache.get_or_compute([IDENTITY], sentences, compute)
+
+    assert compute.calls == 1 and rows[0].dtype == np.float64
+    assert "unreadable (" in caplog.text and "pickle" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from jtcse.console import main
 from jtcse.encoding import Encoder
 from jtcse.encoding import base as encoding_base
-from jtcse.encoding.lines import count_lines, read_lines
+from jtcse.encoding.lines import check_no_blank_lines, count_lines, read_lines
 from tests.encoding.test_pytorch import SENTENCES
 
 
@@ -62,3 +63,62 @@ def test_encode_names_the_file_and_line_of_an_invalid_byte(tiny_bert_path, tmp_p
         f"jtcse: error: {path}:5001: not UTF-8: byte 6 of the line is 0xff (invalid start byte)"
     )
     assert list(tmp_path.iterdir()) == [path]  # no output, not even a partial one
+
+
+def test_a_stream_is_read_like_a_file():
+    stream = io.BytesIO(b"un\r\ndeux\n\ntrois\r")
+    assert list(read_lines(stream)) == ["un", "deux", "", "trois"]
+
+
+@pytest.mark.parametrize(
+    ("name", "stream_name", "shown"),
+    [("corpus.txt", "<stdin>", "corpus.txt"), (None, "<stdin>", "<stdin>"), (None, None, "input")],
+)
+def test_an_invalid_byte_names_the_source_the_line_and_the_byte(name, stream_name, shown):
+    stream = io.BytesIO(b"ok\nstill ok\nab\xe9cd\n")
+    if stream_name is not None:
+        stream.name = stream_name
+    with pytest.raises(ValueError) as error:
+        list(read_lines(stream, name))
+    assert str(error.value) == (
+        f"{shown}:3: not UTF-8: byte 3 of the line is 0xe9 (invalid continuation byte)"
+    )
+
+
+def test_a_path_given_as_text_is_named_by_its_path(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"\xff\n")
+    with pytest.raises(ValueError) as error:
+        list(read_lines(str(path)))
+    assert (
+        str(error.value) == f"{path}:1: not UTF-8: byte 1 of the line is 0xff (invalid start byte)"
+    )
+    with pytest.raises(ValueError, match=r"^shown\.txt:1: "):
+        list(read_lines(path, "shown.txt"))
+
+
+@pytest.mark.parametrize(
+    ("content", "lines"),
+    [(b"", 0), (b"\n", 1), (b"a", 1), (b"a\n", 1), (b"a\nb", 2), (b"a\n\n", 2), (b"\r\n\r\n", 2)],
+)
+def test_count_lines_counts_what_read_lines_yields(tmp_path, content, lines):
+    path = tmp_path / "lines.txt"
+    path.write_bytes(content)
+    assert count_lines(str(path)) == lines == len(list(read_lines(path)))
+
+
+def test_check_no_blank_lines_passes_lines_on_and_names_the_first_blank_one():
+    assert list(check_no_blank_lines(iter(["a", " b "]), "in.txt")) == ["a", " b "]
+    checked = check_no_blank_lines(iter(["a", "b", " \t", ""]), "in.txt")
+    assert next(checked) == "a" and next(checked) == "b"
+    with pytest.raises(ValueError) as error:
+        next(checked)
+    assert str(error.value) == "in.txt:3: blank line (--no-blank-lines)"
+    with pytest.raises(ValueError, match=r"^x:1: blank line"):
+        list(check_no_blank_lines([""], "x"))
+
+
+def test_count_lines_adds_up_the_newlines_of_every_block(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"0123456\n" * 300_000 + b"last")  # 2.4 MB: three 1 MiB blocks
+    assert count_lines(path) == 300_001

@@ -24,6 +24,7 @@ from jtcse.evaluation.sts import (
     StsResult,
     dev_pairs,
     evaluate_sts,
+    evaluation_pairs,
     format_table,
     pair_cosines,
     spearman_x100,
@@ -219,8 +220,20 @@ def test_dev_pairs_selects_the_scored_stsb_dev_rows() -> None:
 
     assert set(pairs["key"]) == {DEV_KEY}
     assert pairs["score"].tolist() == [3.0, 1.0, 2.0, 4.0]
-    with pytest.raises(ValueError, match="no scored STS-B dev pairs"):
+    assert list(pairs.columns) == [*frame.columns, "key"]
+    assert pairs.index.equals(pd.RangeIndex(4))
+    with pytest.raises(ValueError) as error:
         dev_pairs(frame[frame["split"] != "dev"])
+    assert str(error.value) == "the evaluation table has no scored STS-B dev pairs"
+
+
+def test_evaluation_pairs_are_renumbered_with_only_a_key_added() -> None:
+    frame = _hand_made_table().frame()
+
+    pairs = evaluation_pairs(frame.iloc[::-1])
+
+    assert list(pairs.columns) == [*frame.columns, "key"]
+    assert pairs.index.equals(pd.RangeIndex(len(pairs)))
 
 
 def test_pair_cosines_match_the_formula() -> None:
@@ -236,6 +249,12 @@ def test_pair_cosines_match_the_formula() -> None:
         norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
         assert cosines[row] == pytest.approx(dot / norm, abs=1e-12)
     assert cosines[4] == 0.0 and cosines.dtype == np.float64
+
+
+def test_pair_cosines_of_short_vectors_are_not_damped() -> None:
+    u = np.array([[3e-4, 4e-4]], dtype=np.float32)
+    v = np.array([[4e-4, 3e-4]], dtype=np.float32)
+    assert pair_cosines(u, v)[0] == pytest.approx(24 / 25, rel=1e-6)
 
 
 def test_spearman_x100() -> None:

@@ -96,3 +96,20 @@ def test_identical_views_score_only_the_other_view():
     embeddings = sentences.repeat_interleave(2, dim=0)
     expected = math.log(math.exp(1 / tau) + ROWS - 2) - 1 / tau
     assert info_nce(embeddings, tau).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_default_temperature_is_the_papers_0_05():
+    anchors, candidates = two_view_rows(11), two_view_rows(12)
+    expected = reference_cross_info_nce(anchors, candidates, 0.05)
+    assert cross_info_nce(anchors, candidates).item() == pytest.approx(expected, rel=1e-5)
+    assert info_nce(anchors).item() == pytest.approx(
+        reference_info_nce(anchors, 0.05), rel=1e-5, abs=1e-5
+    )
+    logits = cosine_logits(anchors, candidates, mask_diagonal=False)
+    assert logits[0, 1].item() == pytest.approx(row_cosine(anchors[0], candidates[1]) / 0.05)
+
+
+def test_cross_info_nce_other_temperature_matches_reference():
+    anchors, candidates = two_view_rows(13), two_view_rows(14)
+    expected = reference_cross_info_nce(anchors, candidates, 0.5)
+    assert cross_info_nce(anchors, candidates, 0.5).item() == pytest.approx(expected, rel=1e-5)
