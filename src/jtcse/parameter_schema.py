@@ -68,6 +68,7 @@ def parameter_schema() -> dict[str, Schema]:
     # imported here, not at the top: the specs' module imports jtcse.parameters, which
     # imports this one
     from jtcse.evaluation.specs import SPEC_KEYS, TaskSpec
+    from jtcse.parameters import SEEDED_STUDIES
 
     def stage(settings: type, **keys: Schema) -> dict[str, Schema]:
         return run_schema(settings) | {"distributed": settings_keys(DistributedSettings)} | keys
@@ -78,6 +79,10 @@ def parameter_schema() -> dict[str, Schema]:
         teacher_bf16=None,
         teacher_uc=settings_keys(UcEnsemble),
     )
+    tower_training = stage(
+        TowerSettings, base_model=None, towers=Entries(run_schema(TowerSettings))
+    )
+    jtcse_training = stage(JointSettings, runs=Entries(run_schema(JointSettings)))
     encoders = Entries(dict.fromkeys(SPEC_KEYS) | {"uc": settings_keys(UcEnsemble)})
     return {
         "runtime": _leaves("deterministic", "threads"),
@@ -85,17 +90,23 @@ def parameter_schema() -> dict[str, Schema]:
         "round_trip_translation": settings_keys(
             RoundTripSettings, pivots=Entries(_leaves(*PIVOT_KEYS))
         ),
-        "tower_training": stage(
-            TowerSettings, base_model=None, towers=Entries(run_schema(TowerSettings))
-        ),
-        "jtcse_training": stage(JointSettings, runs=Entries(run_schema(JointSettings))),
+        "tower_training": tower_training,
+        "jtcse_training": jtcse_training,
         "mlm_pretraining": stage(MlmSettings, tokenizer=None),
         "distillation": distillation,
         "uc_distillation": distillation,
-        "ablation": {
-            **_leaves("seeds", "references"),
-            "variants": Entries(run_schema(JointSettings)),
-            "bootstrap": _leaves("resamples", "seed"),
+        **{
+            study: {
+                **_leaves("seeds", "references"),
+                "variants": Entries(run_schema(JointSettings)),
+                "bootstrap": _leaves("resamples", "seed"),
+                "overrides": {
+                    "tower_training": tower_training,
+                    "jtcse_training": jtcse_training,
+                    "distillation": distillation,
+                },
+            }
+            for study in SEEDED_STUDIES
         },
         "evaluation": {**_leaves("bf16", "batch_size"), "encoders": encoders},
         "zero_shot": {

@@ -9,6 +9,7 @@ Every error is a ``ValueError`` that starts with the parameter's path, for examp
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
@@ -194,35 +195,72 @@ def validate_parameters(
             uc_teacher(parameters[stage], stage)
     if parameters.get("mlm_pretraining") is not None:
         mlm_settings(parameters["mlm_pretraining"])
-    ablation = parameters.get("ablation")
-    if ablation is not None and joint is not None:
-        _check_ablation(section(ablation, "ablation"), joint)
+    for study in SEEDED_STUDIES:
+        if parameters.get(study) is not None and joint is not None:
+            _check_study(study, section(parameters[study], study), parameters)
 
 
-# The rows of every seed of the ablation study besides its joint variants (the ablation
-# pipeline builds them; ablation.references may name them).
+# The seeded studies (parameter key = pipeline name) -> the catalog folder their towers and
+# student start from (None: tower_training.base_model and distillation.student_init).
+SEEDED_STUDIES: dict[str, str | None] = {"ablation": None, "mlm_regime": "mlm_base"}
+# The rows of every seed of a seeded study besides its joint variants (its pipeline builds
+# them; <study>.references may name them): the base model alone (row -> pooling), the towers
+# and their plain sum, and JTCSE-D.
+BASE_ROWS = {"base_cls": "cls", "base_mean": "mean"}
 ABLATION_TOWER_ROWS = ("tower_1", "tower_2", "towers_ensemble")
 ABLATION_STUDENT_ROW = "jtcse_d"  # JTCSE-D, distilled from the variant ``jtcse``
+STUDY_STAGES = ("tower_training", "jtcse_training", "distillation")  # keys of <study>.overrides
 
 
-def _check_ablation(ablation: Mapping[str, Any], joint: Mapping[str, Any]) -> None:
-    """``ablation``: positive integer seeds, each variant a valid joint run, references that
-    name rows of the study."""
-    seeds = ablation.get("seeds")
+def study_stage(
+    stage_params: Mapping[str, Any], study_params: Mapping[str, Any], stage: str
+) -> dict[str, Any]:
+    """A copy of ``stage``'s parameters with ``<study>.overrides.<stage>`` merged in (nested
+    mappings key by key, any other value replaced)."""
+    overrides = (study_params.get("overrides") or {}).get(stage) or {}
+    return _merged(copy.deepcopy(dict(stage_params)), overrides)
+
+
+def _merged(values: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(values.get(key), Mapping):
+            values[key] = _merged(dict(values[key]), value)
+        else:
+            values[key] = copy.deepcopy(value)
+    return values
+
+
+def _check_study(study: str, values: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
+    """A seeded study's parameters: positive integer seeds, each variant a valid joint run of
+    the stage parameters with the study's overrides, the overridden tower and distillation
+    runs valid, references that name rows of the study."""
+    seeds = values.get("seeds")
     if not seeds or not all(isinstance(seed, int) and seed >= 1 for seed in seeds):
-        raise ValueError(f"ablation.seeds: expected a list of integers >= 1; got {seeds!r}")
-    variants = section(ablation.get("variants"), "ablation.variants")
+        raise ValueError(f"{study}.seeds: expected a list of integers >= 1; got {seeds!r}")
+    joint = study_stage(parameters["jtcse_training"], values, "jtcse_training")
+    variants = section(values.get("variants"), f"{study}.variants")
     for name in variants:
         try:
             joint_run_settings({**joint, "runs": variants}, name)
         except ValueError as error:
             raise ValueError(
-                str(error).replace("jtcse_training.runs.", "ablation.variants.")
+                str(error).replace("jtcse_training.runs.", f"{study}.variants.")
             ) from None
-    rows = {*ABLATION_TOWER_ROWS, ABLATION_STUDENT_ROW, *variants}
-    unknown = [name for name in ablation.get("references", []) if name not in rows]
+    try:
+        if "tower_training" in parameters:
+            towers = study_stage(parameters["tower_training"], values, "tower_training")
+            for name in section(towers.get("towers"), "tower_training.towers"):
+                tower_run_settings(towers, name)
+        if "distillation" in parameters:
+            distillation_run_settings(
+                study_stage(parameters["distillation"], values, "distillation")
+            )
+    except ValueError as error:
+        raise ValueError(f"{study}.overrides: {error}") from None
+    rows = {*BASE_ROWS, *ABLATION_TOWER_ROWS, ABLATION_STUDENT_ROW, *variants}
+    unknown = [name for name in values.get("references", []) if name not in rows]
     if unknown:
-        raise ValueError(f"ablation.references: {unknown} are not rows of the study {sorted(rows)}")
+        raise ValueError(f"{study}.references: {unknown} are not rows of the study {sorted(rows)}")
 
 
 def _run_settings(

@@ -9,6 +9,7 @@ STUDIES = {
     "ablation": "ablation",
     "zero_shot_full": "zero_shot",
     "mlm_pretraining": "mlm_regime",
+    "mlm_regime": "mlm_regime",
 }
 
 

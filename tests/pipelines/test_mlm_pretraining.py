@@ -18,7 +18,7 @@ def test_pretraining_writes_a_model_folder_card_and_curve(
     run_pipelines(["data_preparation", "mlm_pretraining"])
     folder = test_project / "data/06_models/mlm_base"
     encoder = AutoModel.from_pretrained(folder)
-    assert (encoder.config.num_hidden_layers, encoder.config.hidden_size) == (2, 32)
+    assert (encoder.config.num_hidden_layers, encoder.config.hidden_size) == (2, 48)
     assert (
         AutoModelForMaskedLM.from_pretrained(folder).config.vocab_size == encoder.config.vocab_size
     )

@@ -36,10 +36,11 @@ def dvc_files(project: Project) -> dict[str, str]:
     names = [name for name in project.pipelines if name != "__default__"]
     chain = ordered(project.stage(name) for name in names if name not in STUDIES)
     files = {"dvc.yaml": HEADER + _dump(_document(chain, ""))}
-    for study, folder in STUDIES.items():
+    for folder in dict.fromkeys(STUDIES.values()):
         path = f"studies/{folder}/dvc.yaml"
         text = HEADER + STUDY_HEADER.format(path=path)
-        files[path] = text + _dump(_document([project.stage(study)], "../../"))
+        stages = ordered(project.stage(name) for name, at in STUDIES.items() if at == folder)
+        files[path] = text + _dump(_document(stages, "../../"))
     return files
 
 

@@ -7,7 +7,8 @@ within its task, the same pairs for every seed and variant; ``system`` the cosin
 the gold score).
 
 - :func:`seed_scores`: Spearman x 100 per (seed, variant) on each task and their mean (STS-7
-  avg), exactly as the evaluation pipeline scores them.
+  avg), exactly as the evaluation pipeline scores them; where the pair scores hold STS-B dev
+  (key :data:`~jtcse.evaluation.sts.DEV_KEY`), its Spearman too, outside the avg.
 - :func:`variant_summary`: per variant, the mean and the sample standard deviation (ddof 1)
   of each score over the seeds.
 - :func:`paired_differences`: for a variant v and a reference r (TNCSE, the plain ensemble)
@@ -28,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from jtcse.data.senteval import ALL_TASKS
-from jtcse.evaluation.sts import spearman_x100
+from jtcse.evaluation.sts import DEV_KEY, spearman_x100
 
 PAIR_COLUMNS = ("seed", "variant", "key", "pair", "system", "score")
 AVG = "avg"
@@ -36,7 +37,8 @@ CONFIDENCE = 0.95
 
 
 def seed_scores(pair_scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (seed, variant): Spearman x 100 on each of the seven tasks and ``avg``."""
+    """One row per (seed, variant): Spearman x 100 on each of the seven tasks and ``avg``, and
+    on STS-B dev (column :data:`~jtcse.evaluation.sts.DEV_KEY`) where its pairs are present."""
     _check_columns(pair_scores)
     rows = []
     for (seed, variant), group in pair_scores.groupby(["seed", "variant"], sort=False):
@@ -48,20 +50,28 @@ def seed_scores(pair_scores: pd.DataFrame) -> pd.DataFrame:
         if missing:
             raise ValueError(f"seed {seed}, variant {variant}: no pairs for {missing}")
         scores = {task: by_task[task] for task in ALL_TASKS}
+        dev = {DEV_KEY: by_task[DEV_KEY]} if DEV_KEY in by_task else {}
         rows.append(
-            {"seed": seed, "variant": variant, **scores, AVG: np.mean(list(scores.values()))}
+            {"seed": seed, "variant": variant, **scores, AVG: np.mean(list(scores.values())), **dev}
         )
     return pd.DataFrame(rows)
 
 
+def score_columns(scores: pd.DataFrame) -> tuple[str, ...]:
+    """The score columns of :func:`seed_scores`' table in report order: the seven tasks, the
+    avg, then STS-B dev where scored."""
+    return (*ALL_TASKS, AVG, *([DEV_KEY] if DEV_KEY in scores else []))
+
+
 def variant_summary(scores: pd.DataFrame, variants: Sequence[str]) -> pd.DataFrame:
     """Per variant (in ``variants`` order): ``seeds``, then ``<task>_mean`` and ``<task>_std``
-    (sample standard deviation over the seeds; NaN with one seed) for the tasks and ``avg``."""
+    (sample standard deviation over the seeds; NaN with one seed) for each of
+    :func:`score_columns`."""
     rows = []
     for variant in variants:
         part = scores[scores["variant"] == variant]
         row: dict[str, float | str | int] = {"variant": variant, "seeds": len(part)}
-        for column in (*ALL_TASKS, AVG):
+        for column in score_columns(scores):
             row[f"{column}_mean"] = float(part[column].mean())
             row[f"{column}_std"] = float(part[column].std(ddof=1)) if len(part) > 1 else np.nan
         rows.append(row)
@@ -115,13 +125,13 @@ def paired_differences(
 
 
 def summary_markdown(summary: pd.DataFrame) -> str:
-    """The per-variant table: mean +- std over the seeds of each task and the avg."""
-    header = ["variant", "seeds", *ALL_TASKS, AVG]
+    """The per-variant table: mean +- std over the seeds of each task, the avg and (where
+    scored) STS-B dev."""
+    columns = [c for c in (*ALL_TASKS, AVG, DEV_KEY) if f"{c}_mean" in summary]
+    header = ["variant", "seeds", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in summary.to_dict("records"):
-        cells = [
-            _mean_std(row[f"{column}_mean"], row[f"{column}_std"]) for column in (*ALL_TASKS, AVG)
-        ]
+        cells = [_mean_std(row[f"{column}_mean"], row[f"{column}_std"]) for column in columns]
         lines.append(f"| {row['variant']} | {row['seeds']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -66,14 +66,34 @@ def measure_cls_attention_mass(
         The masses per pair, mode, tower and layer (JSON); the mean over layers of each is
         logged to MLflow as ``cls_attention_mass.<pair>.<mode>.<tower>``.
     """
+    return measure_attention_pairs(
+        sts_pairs,
+        {"tncse": (tncse_tower_1, tncse_tower_2), "jtcse": (jtcse_tower_1, jtcse_tower_2)},
+        jtcse_tower_1,
+        reporting_params["cls_attention_mass"],
+        "cls_attention_mass.",
+    )
+
+
+def measure_attention_pairs(
+    sts_pairs: pd.DataFrame,
+    pairs: dict[str, tuple[str, str]],
+    coupled_tower: str,
+    options: dict[str, Any],
+    metric_prefix: str,
+) -> dict[str, Any]:
+    """The [CLS] attention mass per layer of each tower pair of ``pairs`` (name -> folders),
+    alone and coupled with the cross-attention recorded in the JTCSE tower ``coupled_tower``
+    (:func:`jtcse.reporting.attention.compare_cls_attention_mass`) on the first
+    ``options["num_sentences"]`` STS-B dev sentences; the mean over layers of each is logged
+    to MLflow as ``<metric_prefix><pair>.<mode>.<tower>``."""
     # imported here, not at the top: Kedro's start-up stays free of torch
     from jtcse.modeling.twin_tower_config import TwinTowerConfig
     from jtcse.reporting.attention import compare_cls_attention_mass, stsb_dev_sentences
 
-    options = reporting_params["cls_attention_mass"]
-    coupled = TwinTowerConfig.from_tower_folder(jtcse_tower_1)
+    coupled = TwinTowerConfig.from_tower_folder(coupled_tower)
     result = compare_cls_attention_mass(
-        {"tncse": (tncse_tower_1, tncse_tower_2), "jtcse": (jtcse_tower_1, jtcse_tower_2)},
+        pairs,
         stsb_dev_sentences(sts_pairs, options["num_sentences"]),
         coupled.num_cross_attention_layers,
         coupled.coupling,
@@ -87,7 +107,7 @@ def measure_cls_attention_mass(
             for mode, towers in modes.items()
             for tower, values in towers.items()
         },
-        "cls_attention_mass.",
+        metric_prefix,
     )
     return result
 
