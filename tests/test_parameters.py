@@ -104,8 +104,9 @@ def test_an_unknown_key_anywhere_is_refused_with_the_closest_valid_name(
 
 @pytest.mark.parametrize("env", ["paper", "paper_roberta"])
 def test_the_paper_settings_follow_the_authors_recipe(env: str) -> None:
-    """METHOD.md section 4 and the authors' scripts: fp32, no clipping, AdamW's default decay
-    on every parameter, selection on the coupled model, TNCSE at lr 1e-6 with low dropout."""
+    """docs/method.md#hyper-parameters and the authors' scripts: fp32, no clipping, AdamW's
+    default decay on every parameter, selection on the coupled model, TNCSE at lr 1e-6 with low
+    dropout."""
     parameters = _parameters(env)
     stages = [
         joint_run_settings(parameters["jtcse_training"], "jtcse"),

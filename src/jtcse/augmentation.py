@@ -1,7 +1,7 @@
 """Cheap offline text augmentations that make a second, different view of a sentence.
 
 They stand in for round-trip translation (which needs translation models) as a source of
-diversity between the two towers (METHOD.md section 1, Project reading); ``round_trip`` uses
+diversity between the two towers (docs/method.md#towers, a project reading); ``round_trip`` uses
 the translations of :mod:`jtcse.translation` where they exist. Randomness comes from
 Python's global ``random`` module, which the training loop seeds and restores on resume.
 """

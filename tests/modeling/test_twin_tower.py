@@ -1,4 +1,5 @@
-"""Tests of the twin-tower model and its cross-attention coupling (METHOD.md sections 2-3)."""
+"""Tests of the twin-tower model and its cross-attention coupling
+(docs/method.md#cross-attention)."""
 
 from __future__ import annotations
 
@@ -399,7 +400,7 @@ def test_a_record_whose_positions_disagree_is_refused(tmp_path, tiny_bert_path):
 @pytest.mark.parametrize("n", [0, 1])
 def test_roberta_towers_couple_as_the_reference_says(n):
     """conf/paper_roberta trains RoBERTa towers: the twin model must couple them, not build a
-    BERT variant (a defect of the TNCSE code, METHOD.md section 7)."""
+    BERT variant (a defect of the TNCSE code, docs/method.md#departures)."""
     config = RobertaConfig(
         vocab_size=64,
         hidden_size=32,

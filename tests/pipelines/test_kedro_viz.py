@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +21,7 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from jtcse.pipeline_registry import register_pipelines
+from tests.fixtures.browser import CHROMIUM_ARGS, find_chromium, serve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WINDOW = (1600, 1000)  # the screenshot's width and height in pixels
@@ -84,24 +81,6 @@ class FlowchartParser(HTMLParser):
             self._node = self._label = None
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves a folder without logging each request to stderr."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def find_chromium() -> str:
-    """The path of Debian's ``chromium``; the calling test fails (not skips) without it."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(
-            "Debian's chromium is not installed: install it with `apt-get install -y chromium` "
-            "(.ci/run does this) to render the kedro-viz site."
-        )
-    return path
-
-
 @pytest.fixture
 def viz_site(test_project: Path, tmp_path: Path) -> Path:
     """The folder that ``kedro viz build`` writes for the test project, offline and without
@@ -132,13 +111,8 @@ def viz_site(test_project: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def site_url(viz_site: Path) -> Iterator[str]:
     """The site served over http on a free localhost port (the app fetches ``api/``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=viz_site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(viz_site) as url:
+        yield url
 
 
 @pytest.fixture
@@ -167,12 +141,7 @@ def render(chromium: str, url: str, screenshot: Path, elements: int) -> str:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            ],
+            args=list(CHROMIUM_ARGS),
         )
         try:
             page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]})

@@ -3,7 +3,7 @@
 An :class:`Encoder` wraps one model folder (or Hub id), or several whose embeddings are summed:
 the twin-tower ensemble e(x) = h1(x) + h2(x) of JTCSE, each tower encoding alone (the published
 protocol). :class:`CoupledTwinEncoder` runs the two towers together with the cross-attention of
-joint training, e(x) = h1_CLS + h2_CLS (METHOD.md section 1.3).
+joint training, e(x) = h1_CLS + h2_CLS (docs/method.md#inference).
 
 Example:
     >>> encoder = Encoder.load(["data/06_models/tower_1", "data/06_models/tower_2"])
@@ -205,7 +205,7 @@ class CoupledTwinEncoder(TokenizedEncoder):
     """The joint twin-tower model at inference, cross-attention on: e(x) = h1_CLS + h2_CLS.
 
     The published protocol encodes with each tower alone (an :class:`Encoder` over both
-    folders); this coupled mode is reported beside it (METHOD.md section 1.3).
+    folders); this coupled mode is reported beside it (docs/method.md#inference).
     """
 
     def __init__(

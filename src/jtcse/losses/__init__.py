@@ -1,4 +1,4 @@
-"""Training losses of SimCSE, TNCSE and JTCSE (METHOD.md sections 1.4 and 2).
+"""Training losses of SimCSE, TNCSE and JTCSE (docs/method.md#losses).
 
 Every loss takes ``[rows, hidden]`` embedding matrices. The paired losses use the SimCSE row
 layout: a batch of N sentences gives B = 2N rows, rows ``2m`` and ``2m + 1`` are the two views

@@ -1,5 +1,5 @@
 """Contrastive losses: InfoNCE within one encoder and cross-InfoNCE between two (SimCSE,
-TNCSE, JTCSE; METHOD.md sections 1 and 2).
+TNCSE, JTCSE; docs/method.md#nce and docs/method.md#icnce).
 
 Every loss takes ``[rows, hidden]`` embedding matrices. The paired losses use the SimCSE row
 layout: a batch of N sentences gives B = 2N rows, rows ``2m`` and ``2m + 1`` are the two views

@@ -1,4 +1,4 @@
-"""The tensor-modulus constraint of TNCSE and JTCSE (Zong et al. 2025; METHOD.md section 2).
+"""The tensor-modulus constraint of TNCSE and JTCSE (Zong et al. 2025; docs/method.md#ictm).
 
 Row layout and numerics as in :mod:`jtcse.losses.contrastive`.
 """

@@ -2,8 +2,8 @@
 from the terms of :mod:`jtcse.losses.contrastive` and :mod:`jtcse.losses.modulus`:
 
 - :func:`joint_loss`: the joint loss of two towers, JTCSE (with cross-attention) and TNCSE
-  (n = 0; Zong et al. 2025, "TNCSE"), METHOD.md section 2;
-- :func:`distillation_loss`: L_D of JTCSE-D, METHOD.md section 1.4, and
+  (n = 0; Zong et al. 2025, "TNCSE"), docs/method.md#joint-loss;
+- :func:`distillation_loss`: L_D of JTCSE-D, docs/method.md#distillation-loss, and
   :func:`distillation_terms`, the same with its two parts for logging.
 """
 
@@ -86,7 +86,7 @@ def distillation_loss(
     weight_contrastive: float = 0.01,
     temperature: float = 0.05,
 ) -> Tensor:
-    """Distillation loss of JTCSE-D (METHOD.md section 1.4; Zong et al. 2025).
+    """Distillation loss of JTCSE-D (docs/method.md#distillation-loss; Zong et al. 2025).
 
     Each sentence appears once; teacher and student rows are interleaved as
     ``[t_1, s_1, t_2, s_2, ...]`` so that (t_m, s_m) is a positive pair of ``info_nce``::

@@ -1,5 +1,5 @@
-"""Where the cross-attention layers of a twin-tower model sit (METHOD.md section 2). Imports no
-torch, so parameters are checked against it before any node runs."""
+"""Where the cross-attention layers of a twin-tower model sit (docs/method.md#cross-attention).
+Imports no torch, so parameters are checked against it before any node runs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Two BERT-like encoders run in lock-step, coupled by cross-attention (JTCSE, METHOD.md 2-3).
+"""Two BERT-like encoders run in lock-step, coupled by cross-attention (JTCSE,
+docs/method.md#cross-attention).
 
 Both towers read the same token ids. Layer by layer, each tower runs its own standard layer,
 except at the n cross-attention layers (n divides the number of layers L; spacing s = L / n;

@@ -31,8 +31,8 @@ class TwinTowerConfig:
     """The coupling of a twin-tower model.
 
     Attributes:
-        num_cross_attention_layers: n, equally spaced over the L layers (METHOD.md section 2);
-            0 is two independent towers (TNCSE).
+        num_cross_attention_layers: n, equally spaced over the L layers
+            (docs/method.md#cross-attention); 0 is two independent towers (TNCSE).
         coupling: how a cross-attention layer reads values, one of :data:`COUPLINGS`.
         run: the training run that produced the towers (``tncse``, ``jtcse``), if any.
         training_settings: that run's settings, kept for provenance.

@@ -1,4 +1,4 @@
-"""The UC ensemble (METHOD.md section 1.5): the JTCSE pair mixed with an external encoder,
+"""The UC ensemble (docs/method.md#uc-ensemble): the JTCSE pair mixed with an external encoder,
 
     e_UC(x) = (1 - w) (h1_CLS(x) + h2_CLS(x)) + w h_ext(x),
 

@@ -1,7 +1,7 @@
 """The [CLS] attention mass of tower pairs, layer by layer, with and without cross-attention.
 
 JTCSE motivates its cross-attention by "attention sinking": BERT-like encoders give the [CLS]
-token too little attention (METHOD.md section 3). For layer l of tower k the mass is
+token too little attention (docs/method.md#cross-attention). For layer l of tower k the mass is
 
     m_k(l) = mean over heads h and over every non-padding query token q of the N sentences of
              A_k^(l)[h, q, 0],

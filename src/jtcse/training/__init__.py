@@ -1,5 +1,5 @@
 """Training: the loop shared by every stage, its settings, resumable checkpoints, several
-processes, and the three stages of METHOD.md (towers, joint training, distillation).
+processes, and the three stages of docs/method.md#stages (towers, joint training, distillation).
 
 The public names below load lazily (PEP 562), so that importing the torch-free settings
 (:mod:`jtcse.training.settings`, :mod:`jtcse.training.config`) imports no torch.

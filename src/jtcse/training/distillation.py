@@ -1,4 +1,4 @@
-"""Stage 3: distil the frozen JTCSE ensemble into one tower (JTCSE-D, METHOD.md 1.4).
+"""Stage 3: distil the frozen JTCSE ensemble into one tower (JTCSE-D, docs/method.md#distillation).
 
 The teacher is the decoupled ensemble t(x) = h1_CLS(x) + h2_CLS(x) (each tower alone, eval
 mode, on the student's truncated token ids), computed once for the corpus
@@ -49,7 +49,7 @@ def teacher_embeddings(
 
     Each sentence is truncated at ``max_length`` tokens, the student's
     ``DistillationSettings.max_length``: teacher and student read the same token ids
-    (METHOD.md section 1.4), so no row is a target the student cannot see.
+    (docs/method.md#distillation), so no row is a target the student cannot see.
 
     Returns:
         Float32 array ``[len(sentences), hidden]``, row i the teacher of ``sentences[i]``.

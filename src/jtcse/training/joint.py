@@ -1,4 +1,4 @@
-"""Stage 2: joint training of two towers (JTCSE; TNCSE when n = 0), METHOD.md section 2.
+"""Stage 2: joint training of two towers (JTCSE; TNCSE when n = 0), docs/method.md#joint-training.
 
 Each step draws the coin (a, b) = (1, 2) or (2, 1) and minimises the joint loss L of
 :func:`jtcse.losses.joint_loss` (InfoNCE of each tower, cross-InfoNCE from tower a to b, at the
@@ -43,7 +43,7 @@ def joint_training_loss(settings: JointSettings) -> LossFunction:
 
     JTCSE's coin picks the anchor tower a from the global torch RNG (in a multi-process run
     rank 0 draws it and every rank uses that side); TNCSE (no cross-attention) always
-    anchors on tower 1: l_IC(h^1, h^2), METHOD.md section 2. The twin-tower outputs of every
+    anchors on tower 1: l_IC(h^1, h^2), docs/method.md#joint-loss. The twin-tower outputs of every
     process are gathered (:func:`jtcse.training.distributed.gather_with_local_gradient`), so
     every term, the modulus term included, sees the same rows as in one process.
     """

@@ -1,4 +1,4 @@
-"""Stage 1: train one tower from the base model with unsupervised SimCSE (METHOD.md 1.1).
+"""Stage 1: train one tower from the base model with unsupervised SimCSE (docs/method.md#towers).
 
 Every sentence is encoded twice (rows 2m, 2m+1); dropout, or an optional augmentation of the
 second view, makes the two views differ; the loss is InfoNCE over the last-layer [CLS]
