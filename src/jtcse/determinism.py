@@ -4,7 +4,7 @@ With ``runtime.deterministic: true`` (``conf/base/parameters_runtime.yml``) a ``
 trains and evaluates in float32 throughout (every ``bf16`` and ``teacher_bf16`` switch of the
 parameters is turned off), with ``torch.use_deterministic_algorithms(True)`` and
 ``runtime.threads`` intra-op threads whatever the machine's core count. What it buys is
-measured by ``benchmarks/determinism.py`` (README, "How exactly these numbers reproduce").
+measured by ``benchmarks/determinism.py`` (docs/operations.md#reproducibility).
 """
 
 from __future__ import annotations
