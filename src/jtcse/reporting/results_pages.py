@@ -1003,8 +1003,8 @@ def _is_zero_shot_table(result: ResultFile) -> bool:
 @dataclass(frozen=True)
 class Kind:
     """A kind of result file: which files (``matches``), how to render one, and where a
-    missing one is expected (``expected``: a path under benchmarks/results and the command
-    that produces it)."""
+    missing one is expected (``expected``: a path under benchmarks/results, or a folder
+    ending in ``/``, and the command that produces it)."""
 
     matches: Callable[[ResultFile], bool]
     render: Callable[[ResultFile, Path], Section]
@@ -1072,12 +1072,12 @@ GROUPS = (
                 _zero_shot,
                 (
                     (
-                        "zero_shot/quick/zero_shot_results.csv",
+                        "zero_shot/quick/",
                         "`dvc repro` (the `zero_shot` stage), then copy "
                         "`data/08_reporting/zero_shot*` there",
                     ),
                     (
-                        "zero_shot/full/zero_shot_results.csv",
+                        "zero_shot/full/",
                         "`dvc repro studies/zero_shot/dvc.yaml`, then copy "
                         "`data/08_reporting/zero_shot_full/` there",
                     ),
@@ -1196,11 +1196,10 @@ def render_pages(project: Path) -> dict[str, str]:
             mine = [r for r in results if r.name not in claimed and kind.matches(r)]
             claimed.update(r.name for r in mine)
             parts += [_render(kind, r, project) for r in mine]
-            names = {r.name for r in mine}
             parts += [
                 f"Not committed yet: `{RESULTS_DIR.as_posix()}/{name}` (from {how})."
                 for name, how in kind.expected
-                if name not in names
+                if not any(_fills(r.name, name) for r in mine)
             ]
         heading = f"## {group.title} {{#{group.anchor}}}"
         sections[group.page].append("\n\n".join(filter(None, [heading, group.intro, *parts])))
@@ -1216,6 +1215,12 @@ def render_pages(project: Path) -> dict[str, str]:
         "benchmarks": _page(sections["benchmarks"]),
         "headline": headline,
     }
+
+
+def _fills(name: str, expected: str) -> bool:
+    """Whether the result file ``name`` is the expected file, or lies in the expected folder
+    (``zero_shot/quick/``)."""
+    return name == expected or (expected.endswith("/") and name.startswith(expected))
 
 
 def _render(kind: Kind, result: ResultFile, project: Path) -> str:
