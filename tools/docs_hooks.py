@@ -6,6 +6,11 @@ path relative to itself (``zero_shot.md`` shows ``zero_shot_heat_map.png``); onc
 that link is read relative to the including page. So each figure an included report links to
 is published at the path its link resolves to from that page: the report reads the same on the
 site as in the repository, and no figure is copied into ``docs/``.
+
+The generated pages under ``docs/generated/`` (``python -m jtcse.reporting.results_pages``,
+left out of the site by ``exclude_docs`` and included by the pages at the top of ``docs/``)
+link a figure by its path from the project root (``benchmarks/results/ablation/ablation.png``),
+which is the path such a page reads it at; the figure is published there.
 """
 
 from __future__ import annotations
@@ -27,18 +32,24 @@ SNIPPET = re.compile(
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
+# Generated pages, from the project root: their figure links are read from the project root
+GENERATED = Path("docs") / "generated"
+
+
 def included_figures(page_source: str, root: Path) -> list[tuple[str, Path]]:
     """(link as written, figure file) of every relative image link in the reports that a
-    page includes; a link to a missing file is an error naming the report and the link."""
+    page includes (read from the report's folder, or from ``root`` for a generated page); a
+    link to a missing file is an error naming the report and the link."""
     figures = []
     for included in SNIPPET.findall(page_source):
         report = root / included
         if report.suffix != ".md" or not report.is_file():
             continue  # pymdownx.snippets reports a missing file itself (check_paths)
+        base = root if report.parent == root / GENERATED else report.parent
         for link in IMAGE.findall(report.read_text(encoding="utf-8")):
             if "://" in link or link.startswith(("/", "data:")):
                 continue
-            figure = report.parent / link
+            figure = base / link
             if not figure.is_file():
                 raise PluginError(f"{included}: the figure {link!r} it links to is missing")
             figures.append((link, figure))

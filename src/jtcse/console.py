@@ -10,6 +10,7 @@
     jtcse zero-shot --model PATH [--model PATH ...] [--pooling ...] [--weights ...]
                     [--tasks NAME ...] [--output DIR] [--data DIR] [--normalize] [--bf16]
                     [--batch-size N]
+    jtcse data [--data-root DIR] [--check | --sources]
     jtcse --version
 
 What each command does, with examples, is its help (``jtcse COMMAND --help``): the plain-text
@@ -190,6 +191,17 @@ def _export_openvino(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from jtcse.data.fetch import data_command, describe_sources
+
+    if args.sources:
+        header = ("path in the data root", "Hub repository", "type", "file: conversion")
+        for row in (header, *describe_sources()):
+            print("\t".join(row))
+        return 0
+    return data_command(args.data_root or data_root(), check=args.check)
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -324,6 +336,22 @@ COMMANDS = {
             "--output out/",
         ),
     ),
+    "data": Command(
+        help="fetch the data root's inputs from the Hugging Face Hub",
+        description="Fill the data root ($JTCSE_DATA_ROOT, else data_root in "
+        "conf/base/globals.yml) with the inputs it lacks that the Hugging Face Hub holds in its "
+        "layout: SentEval's STS, SICK and transfer folders and SimCSE's wiki1m corpus "
+        "(princeton-nlp/datasets-for-simcse). Nothing present is replaced. Offline, or where "
+        "the Hub cannot be reached, it fails in one line naming the missing paths. The local "
+        "copies of the zero-shot tasks (mteb_style/, sts_original/) are not on the Hub: it "
+        "names them when they are missing. --check fetches nothing and fails when something "
+        "is missing; --sources prints where each input comes from.",
+        examples=(
+            "jtcse data",
+            "jtcse data --data-root my_data --check",
+            "jtcse data --sources",
+        ),
+    ),
 }
 
 
@@ -423,6 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="unit-length embeddings (as sentence-transformers' Normalize)",
     )
     zero_shot.set_defaults(handler=_zero_shot)
+
+    data = _add_command(commands, "data")
+    data.add_argument(
+        "--data-root",
+        type=Path,
+        help="the data root to fill (default: $JTCSE_DATA_ROOT, else data_root in "
+        "conf/base/globals.yml)",
+    )
+    action = data.add_mutually_exclusive_group()
+    action.add_argument(
+        "--check", action="store_true", help="fetch nothing; fail when an input is missing"
+    )
+    action.add_argument("--sources", action="store_true", help="print where each input comes from")
+    data.set_defaults(handler=_data)
     return parser
 
 

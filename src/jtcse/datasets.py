@@ -15,12 +15,31 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from jtcse.atomic import open_atomic, write_json_atomic, write_text_atomic
+from jtcse.data.fetch import DataRootError, missing_data_message, missing_inputs
 from jtcse.data.senteval import read_sts_tasks
 from jtcse.modeling.folders import check_model_folder, copy_model_folder
-from jtcse.paths import DATA_ROOT_FILE, DATA_ROOT_KEY, DATA_ROOT_VARIABLE
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+
+class MissingInputError(DatasetError, DataRootError):
+    """An input under the data root is missing: one line naming every input the root lacks,
+    ``$JTCSE_DATA_ROOT`` and ``jtcse data`` (:func:`jtcse.data.fetch.missing_data_message`),
+    which ``kedro run`` reports after the dataset's name (the chain's first failure where the
+    data root is empty). A :class:`~jtcse.data.fetch.DataRootError` as ``jtcse data`` raises."""
+
+    @classmethod
+    def under(cls, root: Path, missing: list[str]) -> MissingInputError:
+        """The error for ``missing`` (paths relative to ``root``) and every other input of
+        :data:`jtcse.data.fetch.INPUTS` that ``root`` lacks."""
+        known = missing_inputs(root)
+        extra = [
+            path
+            for path in missing
+            if path not in known and not any(k.startswith(f"{path}/") for k in known)
+        ]
+        return cls(missing_data_message(root, known + extra))
 
 
 class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
@@ -39,6 +58,10 @@ class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
         self._splits = splits
 
     def load(self) -> pd.DataFrame:
+        lacking = [name for name in ("STS", "SICK") if not (self._path / name).is_dir()]
+        if lacking:  # the folder, or its STS/SICK part, is not there at all
+            root, name = self._path.parent, self._path.name
+            raise MissingInputError.under(root, [f"{name}/{folder}" for folder in lacking])
         return read_sts_tasks(self._path, splits=self._splits)
 
     def save(self, data: None) -> None:
@@ -49,6 +72,42 @@ class SentEvalDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "splits": self._splits}
+
+
+class InputTextDataset(AbstractDataset[None, str]):
+    """Read-only: a UTF-8 text file under the data root (the training corpus). A missing file
+    is a :class:`MissingInputError` naming every input the root lacks.
+
+    Args:
+        filepath: the file.
+        root: the data root it lies under (default: the file's parent's parent, as for
+            ``<root>/unsup_corpus/train_all.txt``).
+    """
+
+    def __init__(
+        self, filepath: str, root: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.metadata = metadata
+        self._filepath = Path(filepath)
+        self._root = Path(root) if root is not None else self._filepath.parent.parent
+
+    def load(self) -> str:
+        if not self._filepath.is_file():
+            try:
+                relative = self._filepath.relative_to(self._root).as_posix()
+            except ValueError:  # not under the root: named as it is
+                relative = str(self._filepath)
+            raise MissingInputError.under(self._root, [relative])
+        return self._filepath.read_text(encoding="utf-8")
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"InputTextDataset({self._filepath}) is read-only")
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
 
 
 class AtomicTextDataset(AbstractDataset[str, str]):
@@ -199,10 +258,7 @@ class DataFolderDataset(AbstractDataset[None, Path]):
     def load(self) -> Path:
         missing = [folder for folder in self._folders if not (self._path / folder).is_dir()]
         if missing:
-            raise DatasetError(
-                f"the data root {self._path} lacks {', '.join(missing)} (set {DATA_ROOT_FILE}: "
-                f"{DATA_ROOT_KEY} or ${DATA_ROOT_VARIABLE} to a root that holds them)"
-            )
+            raise MissingInputError.under(self._path, missing)
         return self._path
 
     def save(self, data: None) -> None:
