@@ -9,9 +9,10 @@ work as one ``dvc repro``, timed per stage (Kedro's start-up included). The clon
 this environment has the project installed in editable mode. Stages that fail stop the run.
 
 Printed and written to ``benchmarks/results/chain_timing.json`` after every stage: seconds per
-stage, the total,
-the target (``--target-minutes``, 20), the CPU's model and bfloat16 flags, and the load
-averages before and after (other jobs on the machine inflate every second).
+stage, the total, the target (``--target-minutes``, 20), the CPU (its model, bfloat16 flags,
+number of CPUs and architecture: ``jtcse.reporting.results_pages.cpu_description``, as every
+result file records it), and the load averages before and after (other jobs on the machine
+inflate every second).
 
 Run from the project root, on an otherwise idle machine::
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,26 +32,10 @@ from pathlib import Path
 import yaml
 
 from jtcse.atomic import write_json_atomic
+from jtcse.reporting.results_pages import cpu_description
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "chain_timing.json"
-
-
-def cpu_description() -> dict[str, object]:
-    """The CPU's model name and which bfloat16 instructions it has (from /proc/cpuinfo)."""
-    info = Path("/proc/cpuinfo")
-    text = info.read_text() if info.is_file() else ""
-    model = next(
-        (line.split(":", 1)[1].strip() for line in text.splitlines() if "model name" in line),
-        platform.processor(),
-    )
-    flags = set(next((line for line in text.splitlines() if line.startswith("flags")), "").split())
-    return {
-        "model": model,
-        "amx_bf16": "amx_bf16" in flags,
-        "avx512_bf16": "avx512_bf16" in flags,
-        "cpus": os.cpu_count(),
-    }
 
 
 def main() -> None:
