@@ -9,10 +9,15 @@ and, where ER has none for this model, of the MTEB paper's ``embeddings-benchmar
 (MP, mteb 0.0.2); :data:`PUBLIC` names each file.
 
 Reads the zero-shot table of a run (default: the full study's,
-``data/08_reporting/zero_shot_full/zero_shot_results.csv``); writes
-``benchmarks/results/zero_shot/public_scores.{json,md}``::
+``data/08_reporting/zero_shot_full/zero_shot_results.csv``), or with ``--mteb-results`` the
+folder of mteb's own result files of one encoder (``.../mteb/results/jtcse__base_mean/<rev>``,
+read into table rows by the zero-shot pipeline's own :func:`jtcse.evaluation.zero_shot.
+table_rows` with the full suite's task specs: what the table would hold, from a run that was
+stopped before writing it); writes ``benchmarks/results/zero_shot/public_scores.{json,md}``::
 
     python benchmarks/zero_shot_public.py
+    python benchmarks/zero_shot_public.py \
+        --mteb-results data/08_reporting/zero_shot_full/mteb/results/jtcse__base_mean/<rev>
 """
 
 from __future__ import annotations
@@ -99,6 +104,26 @@ def compare(table: pd.DataFrame, encoder: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table_from_mteb_results(folder: Path, encoder: str) -> pd.DataFrame:
+    """The zero-shot table rows of one encoder from mteb's result files in ``folder`` (one
+    ``<task>.json`` per task of the full suite; other files are skipped)."""
+    import mteb
+
+    from jtcse.evaluation.task_suites import parse_tasks
+    from jtcse.evaluation.zero_shot import table_rows
+
+    specs = {spec.name: spec for spec in parse_tasks("full").mteb}
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        spec = specs.get(path.stem)
+        if spec is not None:
+            result = mteb.TaskResult.from_disk(path)
+            rows += table_rows(encoder, spec, mteb.get_task(result.task_name), result)
+    if not rows:
+        raise SystemExit(f"--mteb-results: no result file of a full-suite task in {folder}")
+    return pd.DataFrame(rows)
+
+
 def markdown(frame: pd.DataFrame, encoder: str, source: Path) -> str:
     lines = [
         f"# {encoder} against the public MTEB results of all-MiniLM-L6-v2",
@@ -132,12 +157,19 @@ def main() -> None:
         type=Path,
         default=PROJECT_ROOT / "data/08_reporting/zero_shot_full/zero_shot_results.csv",
     )
+    parser.add_argument("--mteb-results", type=Path, default=None, help="instead of --table")
     parser.add_argument("--encoder", default="base_mean")
     arguments = parser.parse_args()
-    frame = compare(pd.read_csv(arguments.table), arguments.encoder)
+    read = arguments.mteb_results or arguments.table
+    table = (
+        table_from_mteb_results(read, arguments.encoder)
+        if arguments.mteb_results
+        else pd.read_csv(read)
+    )
+    frame = compare(table, arguments.encoder)
     if frame.empty:
-        parser.error(f"--encoder: {arguments.encoder!r} has no rows in {arguments.table}")
-    source = arguments.table.resolve().relative_to(PROJECT_ROOT)
+        parser.error(f"--encoder: {arguments.encoder!r} has no rows in {read}")
+    source = _relative(read)
     write_json_atomic(
         RESULTS / "public_scores.json",
         {
@@ -149,6 +181,12 @@ def main() -> None:
     )
     write_text_atomic(RESULTS / "public_scores.md", markdown(frame, arguments.encoder, source))
     print(markdown(frame, arguments.encoder, source))
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the project when it lies inside it (as a run's ``data/`` does)."""
+    resolved = path.resolve()
+    return resolved.relative_to(PROJECT_ROOT) if resolved.is_relative_to(PROJECT_ROOT) else path
 
 
 if __name__ == "__main__":
