@@ -26,24 +26,11 @@ from corpus_arguments import add_model_and_corpus_arguments, corpus_path, first_
 from jtcse.atomic import write_json_atomic
 from jtcse.training.config import TrainingConfig
 from jtcse.training.mlm import pretrain
-from jtcse.training.settings import MlmSettings
+from mlm_throughput import architecture_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 THROUGHPUT = PROJECT_ROOT / "benchmarks/results/mlm_throughput.json"
 RESULTS = PROJECT_ROOT / "benchmarks/results/mlm_size.json"
-
-
-def architecture(text: str, max_length: int, held_out: int) -> MlmSettings:
-    """``"6x256x4x1024"`` -> the settings of that shape (the rest as conf/base)."""
-    layers, width, heads, ffn = (int(part) for part in text.split("x"))
-    return MlmSettings(
-        num_layers=layers,
-        hidden_size=width,
-        num_attention_heads=heads,
-        intermediate_size=ffn,
-        max_length=max_length,
-        held_out=held_out,
-    )
 
 
 def main() -> None:
@@ -81,7 +68,11 @@ def main() -> None:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as work_dir:
             _, result = pretrain(
-                args.model, sentences, architecture(text, max_length, 2000), config, Path(work_dir)
+                args.model,
+                sentences,
+                architecture_settings(text, max_length),
+                config,
+                Path(work_dir),
             )
         seconds = time.perf_counter() - started
         results[text] = {

@@ -41,7 +41,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "mlm_throughput.json"
 
 
-def _settings(architecture: str, max_length: int) -> MlmSettings:
+def architecture_settings(architecture: str, max_length: int) -> MlmSettings:
+    """``"6x256x4x1024"`` (layers x width x heads x ffn) -> the settings of that shape, inputs
+    cut at ``max_length`` tokens, the rest :class:`MlmSettings`' defaults."""
     layers, width, heads, intermediate = (int(part) for part in architecture.split("x"))
     return MlmSettings(
         num_layers=layers,
@@ -96,7 +98,7 @@ def main() -> None:
     load_before = os.getloadavg()
     variants = {}
     for architecture in architectures:
-        settings = _settings(architecture, arguments.max_length)
+        settings = architecture_settings(architecture, arguments.max_length)
         for sparse in (False, True):
             torch.manual_seed(0)
             model = SparseMaskedLm(build_model(settings, tokenizer)).train()

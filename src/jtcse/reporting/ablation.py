@@ -33,6 +33,8 @@ from jtcse.evaluation.sts import DEV_KEY, spearman_x100
 
 PAIR_COLUMNS = ("seed", "variant", "key", "pair", "system", "score")
 AVG = "avg"
+# every score column in report order: the seven tasks, their avg, STS-B dev (where scored)
+SCORE_COLUMNS = (*ALL_TASKS, AVG, DEV_KEY)
 CONFIDENCE = 0.95
 
 
@@ -60,7 +62,7 @@ def seed_scores(pair_scores: pd.DataFrame) -> pd.DataFrame:
 def score_columns(scores: pd.DataFrame) -> tuple[str, ...]:
     """The score columns of :func:`seed_scores`' table in report order: the seven tasks, the
     avg, then STS-B dev where scored."""
-    return (*ALL_TASKS, AVG, *([DEV_KEY] if DEV_KEY in scores else []))
+    return tuple(column for column in SCORE_COLUMNS if column in scores)
 
 
 def variant_summary(scores: pd.DataFrame, variants: Sequence[str]) -> pd.DataFrame:
@@ -127,7 +129,7 @@ def paired_differences(
 def summary_markdown(summary: pd.DataFrame) -> str:
     """The per-variant table: mean +- std over the seeds of each task, the avg and (where
     scored) STS-B dev."""
-    columns = [c for c in (*ALL_TASKS, AVG, DEV_KEY) if f"{c}_mean" in summary]
+    columns = [column for column in SCORE_COLUMNS if f"{column}_mean" in summary]
     header = ["variant", "seeds", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in summary.to_dict("records"):
