@@ -133,6 +133,38 @@ def test_a_seeded_study_renders_its_table_file_and_machine(tmp_path: Path) -> No
     ) in page
 
 
+def test_the_mlm_pretraining_and_attention_render_per_step_and_per_layer(tmp_path: Path) -> None:
+    regime = _results_tree(tmp_path) / "mlm_regime"
+    regime.mkdir()
+    pretraining = {
+        "steps": 1000,
+        "seconds": 500.0,
+        "steps_per_second": 2.0,
+        "best_step": 1000,
+        "evaluations": [
+            {"step": 500, "held_out_loss": 5.0, "perplexity": 148.41, "held_out_accuracy": 0.25},
+            {"step": 1000, "held_out_loss": 4.5, "perplexity": 90.02, "held_out_accuracy": 0.3},
+        ],
+    }
+    (regime / "mlm_pretraining.json").write_text(json.dumps(pretraining))
+    mass = {"alone": {"tower_1": [0.5, 0.25], "tower_2": [0.3, 0.15]}}
+    attention = {"layers": [1, 2], "cross_attention_layers": [2], "mass": {"mlm_base": mass}}
+    (regime / "cls_attention_mass.json").write_text(json.dumps(attention))
+    page = render_pages(tmp_path)["results"]
+    assert (
+        "1000 steps in 500 s (2.00 steps/s); the model kept is the one with the lowest held-out "
+        "loss (step 1000).\n\n"
+        "| step | held-out loss | perplexity | held-out accuracy (%) |\n|---|---|---|---|\n"
+        "| 500 | 5.000 | 148.4 | 25.0 |\n| 1000 | 4.500 | 90.0 | 30.0 |\n"
+    ) in page
+    assert "Not committed yet: `benchmarks/results/mlm_regime/mlm_pretraining.json`" not in page
+    # per layer, the mean of the two towers
+    assert (
+        "| towers | mode | layer 1 | layer 2 |\n|---|---|---|---|\n"
+        "| mlm_base | alone | 40.0 | 20.0 |\n" in page
+    )
+
+
 def test_a_zero_shot_table_renders_category_means_and_tasks(tmp_path: Path) -> None:
     results = _results_tree(tmp_path)
     (results / "zero_shot" / "quick" / "machine.json").write_text(

@@ -27,6 +27,7 @@ ZERO_SHOT_SUITES = {
     "zero_shot/quick": "quick suite",
     "zero_shot/full": "full suite",
     "zero_shot_chain": "the default chain's run, before the suites",
+    "mlm_regime/zero_shot": "quick suite, the MLM regime's first seed",
 }
 
 
