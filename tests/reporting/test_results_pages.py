@@ -229,6 +229,50 @@ def test_the_headline_joins_the_studies_and_the_zero_shot_overall(tmp_path: Path
     ) in headline
 
 
+def test_the_public_mteb_comparison_renders_under_zero_shot(tmp_path: Path) -> None:
+    results = _results_tree(tmp_path)
+    public = {
+        "encoder": "base_mean",
+        "tolerance": 0.01,
+        "tasks": [
+            {
+                "task": "SciFact",
+                "category": "retrieval",
+                "ours": 0.6451,
+                "public": 0.64508,
+                "difference": 0.00002,
+                "within_tolerance": True,
+                "public_mteb_version": "0.0.2",
+                "note": "",
+            },
+            {
+                "task": "Tatoeba",
+                "category": "bitext_mining",
+                "ours": 0.0388,
+                "public": None,
+                "difference": None,
+                "within_tolerance": None,
+                "public_mteb_version": "",
+                "note": "not compared",
+            },
+        ],
+    }
+    (results / "zero_shot" / "public_scores.json").write_text(json.dumps(public))
+    pages = render_pages(tmp_path)
+    assert (
+        "### `base_mean` against the public MTEB results\n\n"
+        "Source: `benchmarks/results/zero_shot/public_scores.json`. Machine: CPU not recorded. "
+        "Written by `python benchmarks/zero_shot_public.py`.\n\n"
+        "| task | category | ours | public | difference | within | public mteb | note |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        "| SciFact | retrieval | 64.51 | 64.51 | +0.00 | yes | 0.0.2 | – |\n"
+        "| Tatoeba | bitext_mining | 3.88 | – | – | – | – | not compared |\n\n"
+    ) in pages["results"]
+    assert "the difference is at most 1.00 points." in pages["results"]
+    # rendered, so not listed among the files no table renders
+    assert "zero_shot/public_scores.json" not in pages["benchmarks"]
+
+
 def test_an_empty_results_folder_renders_without_failing(tmp_path: Path) -> None:
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
     pages = render_pages(tmp_path)

@@ -142,6 +142,7 @@ GROUPS = (
                     ),
                 ),
             ),
+            Kind(_named(r"zero_shot/public_scores.*\.json"), zero_shot_tables.public_scores),
         ),
     ),
     Group(
