@@ -10,8 +10,8 @@ Spearman x 100 and the dev curve; test splits are never read. Results go to a JS
     python benchmarks/dev_sweep.py --base-model data/06_models/mlm_base --candidate lr=1e-4 \
         --keep data/06_models/dev_sweep --output benchmarks/results/mlm_regime/dev_sweep_tower.json
 
-Candidate keys: ``lr``, ``dropout``, ``seed``, ``augmentation`` and ``shard`` (the corpus
-shard, of two; tower), ``n`` and ``coupling`` (joint). With ``--keep DIR`` each candidate's
+Candidate keys: ``lr``, ``dropout``, ``seed``, ``max_length`` (tokens), ``augmentation`` and
+``shard`` (the corpus shard, of two; tower), ``n`` and ``coupling`` (joint). With ``--keep DIR`` each candidate's
 best model stays in ``DIR/<candidate>`` (a tower pair for ``--stage joint --towers``);
 otherwise it is deleted with its temporary work folder.
 Run from the project root after ``kedro run --pipelines data_preparation`` (and
@@ -67,6 +67,7 @@ def run_candidate(
                 dropout=dropout,
                 corpus_shard=int(candidate.get("shard", 0)),
                 augmentation=candidate.get("augmentation"),
+                max_length=int(candidate.get("max_length", 64)),
             )
             folder, result = train_tower(
                 args.base_model, sentences, sts, settings, config, work_dir
