@@ -8,9 +8,12 @@ Spearman x 100 and the dev curve; test splits are never read. Results go to a JS
     python benchmarks/dev_sweep.py --stage tower --steps 60 --candidate lr=5e-5,dropout=0.1
     python benchmarks/dev_sweep.py --stage joint --steps 60 --candidate lr=1e-5,n=3
     python benchmarks/dev_sweep.py --base-model data/06_models/mlm_base --candidate lr=1e-4 \
-        --output benchmarks/results/mlm_regime/dev_sweep_tower.json
+        --keep data/06_models/dev_sweep --output benchmarks/results/mlm_regime/dev_sweep_tower.json
 
-Candidate keys: ``lr``, ``dropout``, ``augmentation`` (tower), ``n`` and ``coupling`` (joint).
+Candidate keys: ``lr``, ``dropout``, ``seed``, ``max_length`` (tokens), ``augmentation`` and
+``shard`` (the corpus shard, of two; tower), ``n`` and ``coupling`` (joint). With ``--keep DIR`` each candidate's
+best model stays in ``DIR/<candidate>`` (a tower pair for ``--stage joint --towers``);
+otherwise it is deleted with its temporary work folder.
 Run from the project root after ``kedro run --pipelines data_preparation`` (and
 ``tower_training`` for the joint stage).
 """
@@ -41,33 +44,44 @@ def parse_candidate(text: str) -> dict[str, str]:
 
 
 def run_candidate(
-    args: argparse.Namespace, candidate: dict[str, str], sentences: list[str], sts: pd.DataFrame
+    args: argparse.Namespace, text: str, sentences: list[str], sts: pd.DataFrame
 ) -> TrainingResult:
-    """Train one candidate in a temporary work directory and return its summary."""
+    """Train the candidate ``text`` in a work directory (temporary unless ``--keep``) and
+    return its summary."""
+    candidate = parse_candidate(text)
     config = TrainingConfig(
         learning_rate=float(candidate["lr"]),
         batch_size=64,
         max_steps=args.steps,
         bf16=True,
-        seed=1,
+        seed=int(candidate.get("seed", 1)),
         eval_every=args.eval_every,
         checkpoint_every=args.steps,
         weight_decay=0.01 if args.stage == "joint" else 0.0,
     )
     dropout = float(candidate.get("dropout", 0.1))
-    with tempfile.TemporaryDirectory() as work_dir:
+    with tempfile.TemporaryDirectory() as scratch:
+        work_dir = args.keep / text if args.keep else Path(scratch)
         if args.stage == "tower":
             settings = TowerSettings(
-                dropout=dropout, corpus_shard=0, augmentation=candidate.get("augmentation")
+                dropout=dropout,
+                corpus_shard=int(candidate.get("shard", 0)),
+                augmentation=candidate.get("augmentation"),
+                max_length=int(candidate.get("max_length", 64)),
             )
-            return train_tower(args.base_model, sentences, sts, settings, config, Path(work_dir))[1]
+            folder, result = train_tower(
+                args.base_model, sentences, sts, settings, config, work_dir
+            )
+            if args.keep:
+                print(f"    kept {folder}")
+            return result
         settings = JointSettings(
             num_cross_attention_layers=int(candidate.get("n", 3)),
             coupling=candidate.get("coupling", "value_swap"),
             dropout=dropout,
         )
         towers = args.towers or [args.models / "tower_1", args.models / "tower_2"]
-        return train_joint(*towers, sentences, sts, settings, config, Path(work_dir))[2]
+        return train_joint(*towers, sentences, sts, settings, config, work_dir)[2]
 
 
 def main() -> None:
@@ -90,6 +104,9 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=15)
     parser.add_argument("--candidate", action="append", required=True)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep each candidate's model in KEEP/<candidate>"
+    )
     args = parser.parse_args()
     output = args.output or Path(f"benchmarks/results/dev_sweep_{args.stage}.json")
 
@@ -98,7 +115,7 @@ def main() -> None:
     rows = []
     for text in args.candidate:
         started = time.perf_counter()
-        result = run_candidate(args, parse_candidate(text), sentences, sts)
+        result = run_candidate(args, text, sentences, sts)
         rows.append(
             {
                 "candidate": text,

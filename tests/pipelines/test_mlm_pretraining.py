@@ -30,3 +30,6 @@ def test_pretraining_writes_a_model_folder_card_and_curve(
     # the card's loss is the best evaluation's, the folder's checkpoint
     assert float(loss) == round(-curve["dev_score"].max(), 4)
     assert "pipeline_tag: fill-mask" in card
+    # named as users load it, not by the temporary folder it was written in
+    assert card.count('from_pretrained("data/06_models/mlm_base")') == 2
+    assert "# data/06_models/mlm_base: a BERT" in card and ".tmp" not in card

@@ -133,6 +133,38 @@ def test_a_seeded_study_renders_its_table_file_and_machine(tmp_path: Path) -> No
     ) in page
 
 
+def test_the_mlm_pretraining_and_attention_render_per_step_and_per_layer(tmp_path: Path) -> None:
+    regime = _results_tree(tmp_path) / "mlm_regime"
+    regime.mkdir()
+    pretraining = {
+        "steps": 1000,
+        "seconds": 500.0,
+        "steps_per_second": 2.0,
+        "best_step": 1000,
+        "evaluations": [
+            {"step": 500, "held_out_loss": 5.0, "perplexity": 148.41, "held_out_accuracy": 0.25},
+            {"step": 1000, "held_out_loss": 4.5, "perplexity": 90.02, "held_out_accuracy": 0.3},
+        ],
+    }
+    (regime / "mlm_pretraining.json").write_text(json.dumps(pretraining))
+    mass = {"alone": {"tower_1": [0.5, 0.25], "tower_2": [0.3, 0.15]}}
+    attention = {"layers": [1, 2], "cross_attention_layers": [2], "mass": {"mlm_base": mass}}
+    (regime / "cls_attention_mass.json").write_text(json.dumps(attention))
+    page = render_pages(tmp_path)["results"]
+    assert (
+        "1000 steps in 500 s (2.00 steps/s); the model kept is the one with the lowest held-out "
+        "loss (step 1000).\n\n"
+        "| step | held-out loss | perplexity | held-out accuracy (%) |\n|---|---|---|---|\n"
+        "| 500 | 5.000 | 148.4 | 25.0 |\n| 1000 | 4.500 | 90.0 | 30.0 |\n"
+    ) in page
+    assert "Not committed yet: `benchmarks/results/mlm_regime/mlm_pretraining.json`" not in page
+    # per layer, the mean of the two towers
+    assert (
+        "| towers | mode | layer 1 | layer 2 |\n|---|---|---|---|\n"
+        "| mlm_base | alone | 40.0 | 20.0 |\n" in page
+    )
+
+
 def test_a_zero_shot_table_renders_category_means_and_tasks(tmp_path: Path) -> None:
     results = _results_tree(tmp_path)
     (results / "zero_shot" / "quick" / "machine.json").write_text(
@@ -195,6 +227,50 @@ def test_the_headline_joins_the_studies_and_the_zero_shot_overall(tmp_path: Path
         "Sources: `benchmarks/results/ablation/ablation.json` (CPU not recorded); "
         "`benchmarks/results/zero_shot/quick/zero_shot_results.csv` (CPU not recorded)."
     ) in headline
+
+
+def test_the_public_mteb_comparison_renders_under_zero_shot(tmp_path: Path) -> None:
+    results = _results_tree(tmp_path)
+    public = {
+        "encoder": "base_mean",
+        "tolerance": 0.01,
+        "tasks": [
+            {
+                "task": "SciFact",
+                "category": "retrieval",
+                "ours": 0.6451,
+                "public": 0.64508,
+                "difference": 0.00002,
+                "within_tolerance": True,
+                "public_mteb_version": "0.0.2",
+                "note": "",
+            },
+            {
+                "task": "Tatoeba",
+                "category": "bitext_mining",
+                "ours": 0.0388,
+                "public": None,
+                "difference": None,
+                "within_tolerance": None,
+                "public_mteb_version": "",
+                "note": "not compared",
+            },
+        ],
+    }
+    (results / "zero_shot" / "public_scores.json").write_text(json.dumps(public))
+    pages = render_pages(tmp_path)
+    assert (
+        "### `base_mean` against the public MTEB results\n\n"
+        "Source: `benchmarks/results/zero_shot/public_scores.json`. Machine: CPU not recorded. "
+        "Written by `python benchmarks/zero_shot_public.py`.\n\n"
+        "| task | category | ours | public | difference | within | public mteb | note |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        "| SciFact | retrieval | 64.51 | 64.51 | +0.00 | yes | 0.0.2 | – |\n"
+        "| Tatoeba | bitext_mining | 3.88 | – | – | – | – | not compared |\n\n"
+    ) in pages["results"]
+    assert "the difference is at most 1.00 points." in pages["results"]
+    # rendered, so not listed among the files no table renders
+    assert "zero_shot/public_scores.json" not in pages["benchmarks"]
 
 
 def test_an_empty_results_folder_renders_without_failing(tmp_path: Path) -> None:

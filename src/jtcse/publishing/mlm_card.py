@@ -18,13 +18,15 @@ def write_mlm_card(
     folder: Path,
     loss: float,
     *,
+    model_path: str,
     settings: MlmSettings,
     config: TrainingConfig,
     tokenizer: str,
     corpus_sentences: int,
 ) -> Path:
     """Write ``<folder>/README.md`` for a model whose held-out masked-token loss is ``loss``
-    (nats; its perplexity exp(loss) is stated beside it)."""
+    (nats; its perplexity exp(loss) is stated beside it) and whose users load it from
+    ``model_path`` (``folder`` may be a temporary name that is renamed after writing)."""
     rows = "\n".join(
         f"| {name} | {value} |"
         for name, value in {
@@ -38,7 +40,7 @@ pipeline_tag: fill-mask
 tags: [jtcse, bert, masked-language-modelling]
 ---
 
-# {folder.name}: a BERT pretrained with masked language modelling only
+# {model_path}: a BERT pretrained with masked language modelling only
 
 A {settings.num_layers}-layer BERT of width {settings.hidden_size} ({settings.num_attention_heads}
 heads, feed-forward {settings.intermediate_size}) with the tokenizer of `{tokenizer}`, trained
@@ -54,8 +56,8 @@ of the run's evaluations (the folder holds that checkpoint).
 
 ```python
 from transformers import AutoModel, AutoModelForMaskedLM
-encoder = AutoModel.from_pretrained("{folder.name}")           # the encoder (towers start here)
-masked_lm = AutoModelForMaskedLM.from_pretrained("{folder.name}")
+encoder = AutoModel.from_pretrained("{model_path}")           # the encoder (towers start here)
+masked_lm = AutoModelForMaskedLM.from_pretrained("{model_path}")
 ```
 
 | setting | value |

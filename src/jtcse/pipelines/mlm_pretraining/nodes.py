@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from jtcse.chain.folders import STUDY_FOLDERS
 from jtcse.parameters import distributed_settings, mlm_settings
 from jtcse.training.config import training_curve
 
@@ -37,6 +38,7 @@ def pretrain_node(
     sentences = training_corpus.splitlines()
     card = partial(
         write_mlm_card,
+        model_path=f"data/06_models/{STUDY_FOLDERS['mlm_pretraining'][0]}",
         settings=settings,
         config=config,
         tokenizer=str(stage_params["tokenizer"]),

@@ -1,18 +1,27 @@
 """Wiring of the ``mlm_regime`` study (``dvc repro studies/mlm_regime/dvc.yaml``): the grid
 of the seeded studies (:func:`jtcse.pipelines.ablation.pipeline.study_pipeline`) trained from
-``mlm_base`` (the ``mlm_pretraining`` pipeline's model), and the [CLS] attention mass per layer
-of the first seed's models beside the supervised base."""
+``mlm_base`` (the ``mlm_pretraining`` pipeline's model); for the first seed's models, the
+[CLS] attention mass per layer beside the supervised base, and the zero-shot suite of the
+default chain (``zero_shot.tasks`` and ``zero_shot.encoders``, read from this study's models,
+in the namespace ``mlm_regime_zero_shot``)."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from jtcse.chain.folders import TOWERS, joint_folders
+from jtcse.chain.folders import BASE_FAMILY, TOWERS, joint_folders
 from jtcse.pipelines.ablation.pipeline import configured_grid, study_pipeline
-from jtcse.pipelines.mlm_regime.nodes import measure_regime_attention
+from jtcse.pipelines.evaluation.nodes import FAMILIES
+from jtcse.pipelines.mlm_regime.nodes import (
+    SEED_FOLDERS,
+    measure_regime_attention,
+    regime_zero_shot_settings,
+)
 from jtcse.pipelines.reporting.nodes import plot_cls_attention_mass_node
+from jtcse.pipelines.zero_shot.pipeline import PARAMETERS, SHARED_INPUTS, zero_shot_pipeline
 
 STUDY = "mlm_regime"
+ZERO_SHOT = "mlm_regime_zero_shot"  # the namespace of the zero-shot run
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -47,4 +56,32 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
-    return study_pipeline(STUDY) + attention
+    return study_pipeline(STUDY) + attention + zero_shot(seed)
+
+
+def zero_shot(seed: str) -> Pipeline:
+    """The default chain's zero-shot suite on the models of ``seed`` (``mlm_regime.seed_1``):
+    each family's folders that the study trains, mapped to the seed's (:data:`SEED_FOLDERS`);
+    a family with none of them left out (the exports, the UC student)."""
+    kept = {
+        name: tuple(f for f in folders if f in SEED_FOLDERS) for name, folders in FAMILIES.items()
+    }
+    families = {name: folders for name, folders in kept.items() if folders or name == BASE_FAMILY}
+    settings = node(
+        regime_zero_shot_settings,
+        {
+            "zero_shot_params": PARAMETERS,
+            "tower_params": "params:tower_training",
+            "mlm_base": "mlm_base",
+        },
+        "zero_shot_settings",
+        name="settings",
+    )
+    folders = {folder for family in families.values() for folder in family}
+    return pipeline(
+        [settings, zero_shot_pipeline(f"{PARAMETERS}.tasks", "zero_shot_settings", families)],
+        namespace=ZERO_SHOT,
+        inputs={folder: f"{seed}.{SEED_FOLDERS[folder]}" for folder in folders}
+        | {name: name for name in (*SHARED_INPUTS, "mlm_base")},
+        parameters={PARAMETERS, f"{PARAMETERS}.tasks", "params:tower_training"},
+    )

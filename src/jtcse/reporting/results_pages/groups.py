@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jtcse.reporting.results_pages import benchmarks, encoding_speed, results, zero_shot_tables
+from jtcse.reporting.results_pages import (
+    benchmarks,
+    encoding_speed,
+    regime,
+    results,
+    zero_shot_tables,
+)
 from jtcse.reporting.results_pages.formatting import Section
 from jtcse.reporting.results_pages.machines import MACHINE_FILE
 from jtcse.reporting.results_pages.reading import COMMAND, ResultFile
@@ -84,6 +90,37 @@ GROUPS = (
     ),
     Group(
         "results",
+        "mlm-pretraining",
+        "The MLM base",
+        "The base model the `mlm_regime` study starts from, pretrained here with masked language "
+        "modelling only ([Pipelines](pipelines.md#studies)).",
+        (
+            Kind(
+                _named(r"mlm_regime/mlm_pretraining\.json"),
+                regime.mlm_pretraining,
+                (
+                    (
+                        "mlm_regime/mlm_pretraining.json",
+                        "`dvc repro studies/mlm_regime/dvc.yaml`, then "
+                        "`python benchmarks/mlm_pretraining_report.py --output "
+                        "benchmarks/results/mlm_regime/mlm_pretraining.json`",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Group(
+        "results",
+        "cls-attention",
+        "The paper's attention argument: [CLS] attention mass per layer",
+        "How much attention the tokens put on [CLS], layer by layer, for tower pairs alone and "
+        "coupled by JTCSE's cross-attention ([the method](method.md#cross-attention)); "
+        "copied from `data/08_reporting/` (the default chain) and "
+        "`data/08_reporting/mlm_regime/` (the regime study, its first seed).",
+        (Kind(_named(r"(.*/)?cls_attention_mass\.json"), regime.cls_attention_mass),),
+    ),
+    Group(
+        "results",
         "zero-shot",
         "Zero-shot",
         "mteb's tasks with their own evaluators ([protocol](evaluation.md#zero-shot)); each "
@@ -105,6 +142,7 @@ GROUPS = (
                     ),
                 ),
             ),
+            Kind(_named(r"zero_shot/public_scores.*\.json"), zero_shot_tables.public_scores),
         ),
     ),
     Group(
@@ -126,7 +164,7 @@ GROUPS = (
         "dev-sweeps",
         "How the settings were chosen: STS-B dev sweeps",
         "Short training runs per candidate setting, scored on STS-B **dev** only.",
-        (Kind(_named(r"dev_sweep.*\.json"), results.dev_sweep),),
+        (Kind(_named(r"(.*/)?dev_sweep.*\.json"), results.dev_sweep),),
     ),
     Group(
         "benchmarks",

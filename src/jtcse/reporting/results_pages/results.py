@@ -187,9 +187,9 @@ def dev_sweep(result: ResultFile, project: Path) -> Section:
         ]
         for run in result.data.get("results", [])
     ]
-    stage = result.data.get("stage", "tower")
+    stage, name = result.data.get("stage", "tower"), result.name.removesuffix(".json")
     return Section(
-        title=f"Dev sweep `{result.stem}` ({stage}, {result.data.get('steps')} steps)",
+        title=f"Dev sweep `{name}` ({stage}, {result.data.get('steps')} steps)",
         sources=[result.source],
         machine=machine_of(result),
         body=markdown_table(["candidate", "best STS-B dev", "at step", "seconds"], rows),

@@ -1,6 +1,7 @@
 """The zero-shot tables of the Results page: a run's ``zero_shot_results.csv`` (one row per
 encoder and task, mteb's main score 0-1) as category means, average ranks and per-task scores,
-all x 100, with the win/tie/loss comparisons beside it. The statistics are
+all x 100, with the win/tie/loss comparisons beside it; and the check of ``base_mean`` against
+the public MTEB results (``public_scores.json``). The statistics are
 :mod:`jtcse.reporting.zero_shot`'s, imported (with pandas) only when a table is rendered."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from jtcse.reporting.results_pages.formatting import (
     figure,
     fixed,
     markdown_table,
+    number,
     p_value,
+    signed,
+    yes_no,
 )
 from jtcse.reporting.results_pages.machines import machine_of
 from jtcse.reporting.results_pages.reading import RESULTS_DIR, ResultFile
@@ -27,6 +31,7 @@ ZERO_SHOT_SUITES = {
     "zero_shot/quick": "quick suite",
     "zero_shot/full": "full suite",
     "zero_shot_chain": "the default chain's run, before the suites",
+    "mlm_regime/zero_shot": "quick suite, the MLM regime's first seed",
 }
 
 
@@ -132,4 +137,49 @@ def _win_tie_loss(comparisons: Any) -> str:
             columns,
             [[p_value(r.get(c)) if c == "p_value" else r.get(c) for c in columns] for r in rows],
         )
+    )
+
+
+def _times_100(value: Any) -> float | None:
+    """A score 0-1 as points (x 100); ``None`` where it is not a number."""
+    parsed = number(value)
+    return None if parsed is None else 100 * parsed
+
+
+def public_scores(result: ResultFile, project: Path) -> Section:
+    """``public_scores.json`` (``benchmarks/zero_shot_public.py``): one encoder's zero-shot
+    scores task by task against the public MTEB results of the same model, x 100, with the
+    difference, whether it is within the file's tolerance, the public run's mteb version and
+    the file's note."""
+    data = result.data
+    tasks = [row for row in data.get("tasks", []) if isinstance(row, Mapping)]
+    rows = [
+        [
+            row.get("task"),
+            row.get("category"),
+            fixed(_times_100(row.get("ours"))),
+            fixed(_times_100(row.get("public"))),
+            signed(_times_100(row.get("difference"))),
+            yes_no(row.get("within_tolerance")),
+            row.get("public_mteb_version") or None,
+            row.get("note") or None,
+        ]
+        for row in tasks
+    ]
+    tolerance = fixed(_times_100(data.get("tolerance")))
+    return Section(
+        title=f"`{data.get('encoder')}` against the public MTEB results",
+        sources=[result.source],
+        machine=machine_of(result),
+        body=markdown_table(
+            ["task", "category", "ours", "public", "difference", "within", "public mteb", "note"],
+            rows,
+        ),
+        command="python benchmarks/zero_shot_public.py",
+        notes=[
+            "mteb's main score × 100 on each task's test split: ours from this project's run, "
+            "the public value from the MTEB results of the same model (ER: "
+            "embeddings-benchmark/results; MP: embeddings-benchmark/mtebpaper); `within`: the "
+            f"difference is at most {tolerance} points."
+        ],
     )
