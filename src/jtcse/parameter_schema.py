@@ -97,7 +97,7 @@ def parameter_schema() -> dict[str, Schema]:
         "uc_distillation": distillation,
         **{
             study: {
-                **_leaves("seeds", "references"),
+                **_leaves("seeds", "references", "zero_shot"),
                 "variants": Entries(run_schema(JointSettings)),
                 "bootstrap": _leaves("resamples", "seed"),
                 "overrides": {

@@ -56,7 +56,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
-    return study_pipeline(STUDY) + attention + zero_shot(seed)
+    study = study_pipeline(STUDY) + attention
+    return study + zero_shot(seed) if grid.get("zero_shot") else study
 
 
 def zero_shot(seed: str) -> Pipeline:
