@@ -66,7 +66,7 @@ def cls_attention_mass(result: ResultFile, project: Path) -> Section:
         if towers
     ]
     crossed = ", ".join(str(layer) for layer in data.get("cross_attention_layers", []))
-    plot = figure(result, project, f"{result.stem}.png", "[CLS] attention mass per layer")
+    plot = figure(result, project, f"{result.stem}.png", "attention mass on CLS per layer")
     return Section(
         title=f"`{result.folder or result.stem}`",
         sources=[result.source],
