@@ -8,12 +8,12 @@ Spearman x 100 and the dev curve; test splits are never read. Results go to a JS
     python benchmarks/dev_sweep.py --stage tower --steps 60 --candidate lr=5e-5,dropout=0.1
     python benchmarks/dev_sweep.py --stage joint --steps 60 --candidate lr=1e-5,n=3
     python benchmarks/dev_sweep.py --base-model data/06_models/mlm_base --candidate lr=1e-4 \
-        --keep data/06_models/dev_sweep --output benchmarks/results/mlm_regime/dev_sweep_tower.json
+        --keep data/07_model_output/dev_sweep --output benchmarks/results/dev_sweep_mlm.json
 
 Candidate keys: ``lr``, ``dropout``, ``seed``, ``max_length`` (tokens), ``augmentation`` and
-``shard`` (the corpus shard, of two; tower), ``n`` and ``coupling`` (joint). With ``--keep DIR`` each candidate's
-best model stays in ``DIR/<candidate>`` (a tower pair for ``--stage joint --towers``);
-otherwise it is deleted with its temporary work folder.
+``shard`` (the corpus shard, of two; tower), ``n`` and ``coupling`` (joint). With
+``--keep DIR`` each candidate's best model stays in ``DIR/<candidate>`` (a tower pair for
+``--stage joint --towers``); otherwise it is deleted with its temporary work folder.
 Run from the project root after ``kedro run --pipelines data_preparation`` (and
 ``tower_training`` for the joint stage).
 """
