@@ -156,26 +156,30 @@ def evaluate_zero_shot(
                 name, revision, encoder.dimension, loaded.max_tokens, loaded.framework
             )
             model = MtebEncoder(encoder, meta, cache, batch_size, loaded.spec.normalize)
-            for task_spec, task in tqdm(mteb_tasks, desc=f"mteb {name}", unit="task"):
-                encoded_before = model.encode_seconds
-                result = mteb.evaluate(
-                    model,
-                    task,
-                    cache=None,
-                    overwrite_strategy="always",
-                    show_progress_bar=False,
-                    encode_kwargs={"batch_size": batch_size},
-                ).task_results[0]
-                write_task_result(output, meta, result)
-                encode_seconds = model.encode_seconds - encoded_before
+            # each bar closed as an error or interrupt leaves its loop, so that the error is
+            # the last line of the output (a bar held by the traceback closes at exit)
+            with tqdm(mteb_tasks, desc=f"mteb {name}", unit="task") as progress:
+                for task_spec, task in progress:
+                    encoded_before = model.encode_seconds
+                    result = mteb.evaluate(
+                        model,
+                        task,
+                        cache=None,
+                        overwrite_strategy="always",
+                        show_progress_bar=False,
+                        encode_kwargs={"batch_size": batch_size},
+                    ).task_results[0]
+                    write_task_result(output, meta, result)
+                    encode_seconds = model.encode_seconds - encoded_before
+                    rows += [
+                        row | {"encode_seconds": encode_seconds}
+                        for row in table_rows(name, task_spec, task, result)
+                    ]
+            with tqdm(tasks.transfer, desc=f"transfer {name}", unit="task") as progress:
                 rows += [
-                    row | {"encode_seconds": encode_seconds}
-                    for row in table_rows(name, task_spec, task, result)
+                    transfer_row(name, loaded, transfer_data, task, cache, batch_size)
+                    for task in progress
                 ]
-            rows += [
-                transfer_row(name, loaded, transfer_data, task, cache, batch_size)
-                for task in tqdm(tasks.transfer, desc=f"transfer {name}", unit="task")
-            ]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
