@@ -1,9 +1,10 @@
 """Wiring of the ``mlm_regime`` study (``dvc repro studies/mlm_regime/dvc.yaml``): the grid
 of the seeded studies (:func:`jtcse.pipelines.ablation.pipeline.study_pipeline`) trained from
 ``mlm_base`` (the ``mlm_pretraining`` pipeline's model); for the first seed's models, the
-[CLS] attention mass per layer beside the supervised base, and the zero-shot suite of the
-default chain (``zero_shot.tasks`` and ``zero_shot.encoders``, read from this study's models,
-in the namespace ``mlm_regime_zero_shot``)."""
+[CLS] attention mass per layer beside the supervised base, and, with
+``mlm_regime.zero_shot: true``, the zero-shot suite of the default chain (``zero_shot.tasks``
+and ``zero_shot.encoders``, read from this study's models, in the namespace
+``mlm_regime_zero_shot``)."""
 
 from __future__ import annotations
 
