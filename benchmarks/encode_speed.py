@@ -10,6 +10,10 @@ tokenisation is (both libraries tokenise inside ``encode``). Variants:
   (fp32 or bf16 weights; SDPA or eager attention; batches cut at ``--batch-size`` rows and
   the padded-token budget N, default :data:`jtcse.encoding.base.BATCH_TOKENS`; ``rows`` is
   a fixed ``--batch-size`` rows, no token budget);
+- ``jtcse_lean_<precision>_<attention>[_compiled]``: the same, but the forward pass of
+  :class:`jtcse.modeling.lean_bert.LeanBert` (plain PyTorch, fused attention projections)
+  instead of transformers' ``BertModel``; ``_compiled`` runs it through ``torch.compile``
+  (inductor, dynamic shapes), whose compilation falls in the first round's time;
 - ``jtcse_onnx_fp32`` and ``jtcse_onnx_int8``: the model exported and quantised by
   :mod:`jtcse.export.onnx` (into a temporary folder), on ONNX Runtime through our batching;
 - ``st_fp32`` and ``st_bf16``: ``SentenceTransformer(modules=[Transformer, Pooling("cls")])
@@ -34,13 +38,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import AutoTokenizer
 
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
-from jtcse.encoding import load_member, load_pooled_model
+from jtcse.encoding import PooledModelEncoder, load_member, load_pooled_model
 from jtcse.evaluation.sts import evaluate_sts
 from jtcse.evaluation.suite import evaluation_sentences
 from jtcse.modeling.folders import ONNX_MODEL_FILE
+from jtcse.modeling.lean_bert import LeanBert
 from jtcse.modeling.names import resolve_model_path
 from jtcse.paths import senteval_root
 
@@ -67,11 +73,29 @@ def jtcse_variants(model: str, batch_size: int, scratch: Path) -> dict[str, Enco
         if budget is not None:
             member.batch_tokens = 10**9 if budget == "rows" else budget
         variants[f"jtcse_{precision}_{attention}{suffix}"] = _encode_with(member, batch_size)
+    for precision, attention, compiled in (
+        ("fp32", "sdpa", False),
+        ("bf16", "sdpa", False),
+        ("bf16", "eager", False),
+        ("bf16", "eager", True),
+    ):
+        member = lean_member(model, precision == "bf16", attention, compiled)
+        suffix = "_compiled" if compiled else ""
+        variants[f"jtcse_lean_{precision}_{attention}{suffix}"] = _encode_with(member, batch_size)
     onnx_file = export_onnx(resolve_model_path(model), scratch / "onnx")
     int8_file = quantize_int8(onnx_file, scratch / "onnx_int8" / ONNX_MODEL_FILE)
     for name, path in (("jtcse_onnx_fp32", onnx_file), ("jtcse_onnx_int8", int8_file)):
         variants[name] = _encode_with(load_member(path), batch_size)
     return variants
+
+
+def lean_member(model: str, bf16: bool, attention: str, compiled: bool) -> PooledModelEncoder:
+    """[CLS] of :class:`~jtcse.modeling.lean_bert.LeanBert` through our batching."""
+    folder = resolve_model_path(model)
+    network = LeanBert.load(folder, torch.bfloat16 if bf16 else torch.float32, attention)
+    if compiled:
+        network = torch.compile(network, dynamic=True)
+    return PooledModelEncoder(network, AutoTokenizer.from_pretrained(folder), "cls")
 
 
 def sentence_transformers_variants(model: str, batch_size: int) -> dict[str, Encode]:
