@@ -189,6 +189,11 @@ def test_a_zero_shot_table_renders_category_means_and_tasks(tmp_path: Path) -> N
         "| Banking77Classification | classification | accuracy | 80.00 | 70.00 |\n"
         "| STS17 | sts | cosine_spearman | 60.00 | 90.00 |"
     ) in page
+    # seconds per category: total / of which encoding, and the run's total
+    assert (
+        "| category | jtcse_decoupled | base_mean |\n|---|---|---|\n"
+        "| classification | 10 / 5 | 10 / 5 |\n| sts | 3 / 1 | 3 / 1 |\n| total | 13 / 6 | 13 / 6 |"
+    ) in page
     assert "Not committed yet: `benchmarks/results/zero_shot/full/` (from" in page
     assert "`benchmarks/results/zero_shot/quick/` (from" not in page  # present: not "missing"
 
@@ -397,3 +402,16 @@ def test_the_docs_hook_reads_generated_figure_links_from_the_project_root(
     generated.write_text("![plot](benchmarks/results/a/plot.png)\n")
     page = '--8<-- "docs/generated/results.md"\n'
     assert included_figures(page, tmp_path) == [("benchmarks/results/a/plot.png", figure)]
+
+
+def test_the_tower_distances_render_in_percent(tmp_path: Path) -> None:
+    results = _results_tree(tmp_path)
+    pair = {"weight_distance": 0.0048, "tower_gap": 0.22, "coupling_effect": 0.138}
+    distances = {"sentences": 512, "cross_attention_layers": 3, "pairs": {"chain": pair}}
+    (results / "tower_distance.json").write_text(json.dumps(distances))
+    page = render_pages(tmp_path)["results"]
+    assert "n = 3) and alone, mean of the two towers; on 512 STS-B dev sentences" in page
+    assert (
+        "| pair | weights | towers alone | coupled vs alone |\n|---|---|---|---|\n"
+        "| chain | 0.480 | 22.000 | 13.800 |"
+    ) in page

@@ -121,6 +121,20 @@ GROUPS = (
     ),
     Group(
         "results",
+        "tower-distance",
+        "What the coupling acts on: how far apart the two towers are",
+        "Value-swap cross-attention gives each tower the other's values; when the towers are "
+        "near copies it changes nothing ([the method](method.md#cross-attention)).",
+        (
+            Kind(
+                _named(r"(.*/)?tower_distance.*\.json"),
+                regime.tower_distance,
+                (("tower_distance.json", "`python benchmarks/tower_distance.py`"),),
+            ),
+        ),
+    ),
+    Group(
+        "results",
         "zero-shot",
         "Zero-shot",
         "mteb's tasks with their own evaluators ([protocol](evaluation.md#zero-shot)); each "

@@ -81,3 +81,37 @@ def cls_attention_mass(result: ResultFile, project: Path) -> Section:
         ),
         notes=[plot] if plot else [],
     )
+
+
+def tower_distance(result: ResultFile, project: Path) -> Section:
+    """``tower_distance.json`` (``benchmarks/tower_distance.py``): per pair of towers, the
+    relative distance of their layer weights, of their [CLS] states each alone, and of each
+    tower's [CLS] coupled against alone, in percent."""
+    data = result.data
+    rows = [
+        [
+            name,
+            *(
+                fixed(100 * pair[key], 3)
+                for key in ("weight_distance", "tower_gap", "coupling_effect")
+            ),
+        ]
+        for name, pair in data.get("pairs", {}).items()
+    ]
+    return Section(
+        title=f"`{result.stem}`",
+        sources=[result.source],
+        machine=machine_of(result),
+        body="\n\n".join(
+            [
+                "Relative distances × 100: `weights` ||W_1 − W_2|| / ||W_1|| over the layer "
+                "tensors; `towers alone` the mean over sentences of ||h_1 − h_2|| / ||h_1||, "
+                "the [CLS] states of the towers each alone; `coupled vs alone` the same "
+                "between a tower's [CLS] coupled (value swap, "
+                f"n = {data.get('cross_attention_layers')}) and alone, mean of the two "
+                f"towers; on {data.get('sentences')} STS-B dev sentences, float32.",
+                markdown_table(["pair", "weights", "towers alone", "coupled vs alone"], rows),
+            ]
+        ),
+        command="python benchmarks/tower_distance.py",
+    )

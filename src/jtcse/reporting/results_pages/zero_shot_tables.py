@@ -26,6 +26,8 @@ from jtcse.reporting.results_pages.reading import RESULTS_DIR, ResultFile
 
 # The columns that make a CSV file a zero-shot table
 ZERO_SHOT_COLUMNS = {"encoder", "task", "category", "metric", "score"}
+# The columns of a zero-shot table that time each task (seconds, and the part spent encoding)
+TIME_COLUMNS = {"seconds", "encode_seconds"}
 # Zero-shot result folders, in the headline's order of preference, with their names
 ZERO_SHOT_SUITES = {
     "zero_shot/quick": "quick suite",
@@ -76,14 +78,33 @@ def zero_shot_tables(rows: Sequence[Mapping[str, Any]]) -> str:
         + [fixed(matrix.loc[task, e]) for e in encoders]
         for task in matrix.index
     ]
-    return "\n\n".join(
-        [
-            "mteb's main score × 100 on each task's test split. `overall`: the mean of the "
-            "category means (each category counts once); `tasks`: the mean over every task; "
-            "`average rank`: the mean over tasks of each encoder's rank (1 = best).",
-            markdown_table(["category", *encoders], summary),
-            markdown_table(["task", "category", "metric", *encoders], tasks),
-        ]
+    parts = [
+        "mteb's main score × 100 on each task's test split. `overall`: the mean of the "
+        "category means (each category counts once); `tasks`: the mean over every task; "
+        "`average rank`: the mean over tasks of each encoder's rank (1 = best).",
+        markdown_table(["category", *encoders], summary),
+        markdown_table(["task", "category", "metric", *encoders], tasks),
+    ]
+    if set(table.columns) >= TIME_COLUMNS:
+        parts += [_seconds_table(table, encoders)]
+    return "\n\n".join(parts)
+
+
+def _seconds_table(table: Any, encoders: Sequence[str]) -> str:
+    """Wall seconds per category and encoder, "total / of which encoding", and the run's
+    totals (:func:`jtcse.reporting.zero_shot.seconds_by_category`)."""
+    import pandas as pd
+
+    from jtcse.reporting.zero_shot import seconds_by_category
+
+    timed = table.assign(**{column: pd.to_numeric(table[column]) for column in TIME_COLUMNS})
+    seconds = seconds_by_category(timed)
+    rows = [[category, *(seconds.loc[category, e] for e in encoders)] for category in seconds.index]
+    return (
+        'Wall seconds of each encoder\'s tasks in the run, "total / of which encoding" (the '
+        "rest is mteb's classifiers, clustering and scoring, or SentEval's classifiers; rows "
+        "read from the embedding cache cost no encoding).\n\n"
+        + markdown_table(["category", *encoders], rows)
     )
 
 
