@@ -10,7 +10,13 @@ threads of the process, :func:`jtcse.encoding.load_pooled_model`'s choices):
 - ``fp32_softmax``: eager attention whose softmax runs in float32 (``softmax(dtype=float32)``,
   cast back) for rows of 16 keys or more, where the profile shows the bf16 softmax is slow;
 - ``compiled``: ``torch.compile(model, dynamic=True)`` with inductor's ``freezing``; its
-  compile time (the first encode, of every 50th sentence) is reported apart.
+  compile time (the first encode, of every 50th sentence) is reported apart;
+- ``lean``, ``lean_sdpa``: the forward pass of :class:`jtcse.modeling.lean_bert.LeanBert`
+  (plain PyTorch, one fused attention projection) instead of transformers' ``BertModel``,
+  eager or SDPA attention;
+- ``lean_compiled``: ``lean`` through ``torch.compile`` as ``compiled`` (its compile time
+  reported apart too); ``lean_compiled_threads``: that compiled model driven by one Python
+  thread per core, as ``python_threads``: the options combined.
 
 Printed and written to ``benchmarks/results/forward_options.json``: sentences/s, ratio to
 ``default``, the compile seconds, and each variant's smallest cosine to ``default``'s vectors.
@@ -34,6 +40,7 @@ import numpy as np
 import torch
 from transformers import AttentionInterface
 
+from encode_speed import lean_member
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.encoding import load_pooled_model
@@ -92,8 +99,10 @@ def threaded_encode(member: PooledModelEncoder, batch_size: int) -> Encode:
     return encode
 
 
-def variants(model: str, batch_size: int, warm_up: list[str]) -> tuple[dict[str, Encode], float]:
-    """The encode function of each variant, and the compiled variant's compile seconds (its
+def variants(
+    model: str, batch_size: int, warm_up: list[str]
+) -> tuple[dict[str, Encode], dict[str, float]]:
+    """The encode function of each variant, and each compiled variant's compile seconds (its
     first encode, of ``warm_up``: sentences of every length, so that later batches find
     their shapes compiled)."""
     import torch._inductor.config as inductor
@@ -101,11 +110,16 @@ def variants(model: str, batch_size: int, warm_up: list[str]) -> tuple[dict[str,
     AttentionInterface.register("fp32_softmax", fp32_softmax_attention)
     members = {name: load_pooled_model(model, "cls", bf16=True) for name in ("a", "b", "c", "d")}
     members["c"].model.set_attn_implementation("fp32_softmax")
+    members["lean"] = lean_member(model, bf16=True, attention="eager", compiled=False)
+    members["lean_sdpa"] = lean_member(model, bf16=True, attention="sdpa", compiled=False)
     inductor.freezing = True
     members["d"].model = torch.compile(members["d"].model, dynamic=True)
-    start = time.perf_counter()
-    members["d"].encode(warm_up, batch_size)
-    compile_seconds = time.perf_counter() - start
+    members["lean_compiled"] = lean_member(model, bf16=True, attention="eager", compiled=True)
+    compile_seconds = {}
+    for name, member in (("compiled", members["d"]), ("lean_compiled", members["lean_compiled"])):
+        start = time.perf_counter()
+        member.encode(warm_up, batch_size)
+        compile_seconds[name] = time.perf_counter() - start
 
     def plain(member: PooledModelEncoder) -> Encode:
         return lambda sentences: member.encode(sentences, batch_size)
@@ -115,6 +129,10 @@ def variants(model: str, batch_size: int, warm_up: list[str]) -> tuple[dict[str,
         "python_threads": threaded_encode(members["b"], batch_size),
         "fp32_softmax": plain(members["c"]),
         "compiled": plain(members["d"]),
+        "lean": plain(members["lean"]),
+        "lean_sdpa": plain(members["lean_sdpa"]),
+        "lean_compiled": plain(members["lean_compiled"]),
+        "lean_compiled_threads": threaded_encode(members["lean_compiled"], batch_size),
     }
     return encoders, compile_seconds
 
@@ -150,7 +168,8 @@ def main() -> None:
         name: float(np.min(np.sum(reference * rows, axis=1) / np.linalg.norm(rows, axis=1)))
         for name, rows in vectors.items()
     }
-    print(f"\n{len(sentences)} sentences; compile {compile_seconds:.1f} s\n")
+    compiles = ", ".join(f"{name} {value:.1f} s" for name, value in compile_seconds.items())
+    print(f"\n{len(sentences)} sentences; compile: {compiles}\n")
     print("| variant | sent/s | x default | min cosine to default |")
     print("|---|---|---|---|")
     for name in encoders:

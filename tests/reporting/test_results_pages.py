@@ -415,3 +415,20 @@ def test_the_tower_distances_render_in_percent(tmp_path: Path) -> None:
         "| pair | weights | towers alone | coupled vs alone |\n|---|---|---|---|\n"
         "| chain | 0.480 | 22.000 | 13.800 |"
     ) in page
+
+
+def test_forward_options_name_each_compiled_options_compile_time(tmp_path: Path) -> None:
+    results = _results_tree(tmp_path)
+    options = {
+        "sentences_per_second": {"default": 100.0, "compiled": 150.0},
+        "ratio_to_default": {"default": 1.0, "compiled": 1.5},
+        "min_cosine_to_default": {"default": 1.0, "compiled": 0.9999},
+        "compile_seconds": {"compiled": 18.44, "lean_compiled": 20.0},
+    }
+    (results / "forward_options.json").write_text(json.dumps(options))
+    page = render_pages(tmp_path)["benchmarks"]
+    assert "| compiled | 150 | 1.50 | 0.9999 |" in page
+    assert (
+        "Compiling took `compiled` 18.4 s, `lean_compiled` 20.0 s (the first encode, not in the "
+        "rates)."
+    ) in page
