@@ -92,9 +92,22 @@ def train_throughput(result: ResultFile, project: Path) -> Section:
         command="python benchmarks/train_throughput.py",
         notes=[
             f"Ours / naive: {fixed(data.get('ratio_ours_over_naive'))}x; target "
-            f"{fixed(data.get('target_ratio'), 1)}x, met: {yes_no(data.get('meets_target'))}."
+            f"{fixed(data.get('target_ratio'), 1)}x, met: {yes_no(data.get('meets_target'))}.",
+            *_compiled_step_note(data),
         ],
     )
+
+
+def _compiled_step_note(data: Mapping[str, Any]) -> list[str]:
+    """Compiled / eager steps/s and the compiled variant's first (compiling) step, where the
+    file records a compiled variant."""
+    if "ratio_compiled_over_ours" not in data:
+        return []
+    first = data.get("warm_up_seconds", {}).get("ours_compiled")
+    return [
+        f"Compiled / ours: {fixed(data['ratio_compiled_over_ours'])}x; the compiled variant's "
+        f"first step (compiling) took {fixed(first, 1)} s."
+    ]
 
 
 def ddp_throughput(result: ResultFile, project: Path) -> Section:
