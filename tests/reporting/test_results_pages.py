@@ -451,3 +451,24 @@ def test_a_compiled_training_step_is_read_against_ours(tmp_path: Path) -> None:
     assert (
         "Compiled / ours: 1.50x; the compiled variant's first step (compiling) took 95.2 s." in page
     )
+
+
+def test_the_evaluate_process_shows_its_imports(tmp_path: Path) -> None:
+    results = _results_tree(tmp_path)
+    speed = {
+        "median_seconds": {"fp32": 30.0, "bf16": 12.0},
+        "scores": {"fp32": {"avg": 73.7}, "bf16": {"avg": 73.68}},
+        "speed_ratio_fp32_over_bf16": 2.5,
+        "target_bf16_seconds": 10,
+        "bf16_meets_target": False,
+        "import_seconds": 3.456,
+        "slowest_imports": {"jtcse.evaluation.suite": 2.5, "pandas": 0.4},
+        "target_import_seconds": 1.5,
+        "imports_meet_target": False,
+    }
+    (results / "eval_speed.json").write_text(json.dumps(speed))
+    page = render_pages(tmp_path)["benchmarks"]
+    assert (
+        "Imports of a bf16 process (`python -X importtime`): 3.46 s; target 1.5 s, met: no. "
+        "Slowest: `jtcse.evaluation.suite` 2.50 s, `pandas` 0.40 s."
+    ) in page

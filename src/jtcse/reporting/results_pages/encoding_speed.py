@@ -163,9 +163,24 @@ def eval_speed(result: ResultFile, project: Path) -> Section:
         notes=[
             f"fp32 / bf16: {fixed(data.get('speed_ratio_fp32_over_bf16'))}x; target bf16 "
             f"{fixed(data.get('target_bf16_seconds'), 0)} s, met: "
-            f"{yes_no(data.get('bf16_meets_target'))}."
+            f"{yes_no(data.get('bf16_meets_target'))}.",
+            *_import_note(data),
         ],
     )
+
+
+def _import_note(data: Mapping[str, Any]) -> list[str]:
+    """The imports of a bf16 process, their target and the slowest modules, where recorded."""
+    if "import_seconds" not in data:
+        return []
+    slowest = ", ".join(
+        f"`{name}` {fixed(seconds)} s" for name, seconds in data.get("slowest_imports", {}).items()
+    )
+    return [
+        f"Imports of a bf16 process (`python -X importtime`): {fixed(data['import_seconds'])} s; "
+        f"target {fixed(data.get('target_import_seconds'), 1)} s, met: "
+        f"{yes_no(data.get('imports_meet_target'))}. Slowest: {slowest}."
+    ]
 
 
 def encode_large(result: ResultFile, project: Path) -> Section:
