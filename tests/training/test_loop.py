@@ -442,7 +442,9 @@ def test_logged_metrics_average_the_window_and_data_follows_the_permutation(
     windows = {3: losses[0:3], 6: losses[3:6], 8: losses[6:8]}
     for step, window in windows.items():
         assert logged[step]["loss"] == pytest.approx(sum(window) / len(window), rel=1e-6)
-        assert {"loss", "alignment", "grad_norm", "learning_rate"} == set(logged[step])
+        assert {"loss", "alignment", "grad_norm", "learning_rate", "tokens_per_second"} == set(
+            logged[step]
+        )
     orders = [epoch_permutation(len(SENTENCES), seed=42, epoch=epoch) for epoch in (0, 1)]
     assert seen == [SENTENCES[i] for order in orders for i in order.tolist()]
     assert not torch.equal(orders[0], orders[1])
@@ -591,3 +593,55 @@ def test_mlflow_logger_logs_only_inside_an_active_run(tmp_path):
         assert [(metric.value, metric.step) for metric in history] == [(1.5, 3)]
     finally:
         mlflow.set_tracking_uri(previous_uri)
+
+
+def test_an_evaluation_mapping_logs_its_metrics_at_the_step(fresh_model, tokenizer, tmp_path):
+    evaluations = iter([{"dev_score": 0.1, "held_out_loss": 2.0}, {"dev_score": 0.4, "x": 1}])
+    logged = []
+    result = train(
+        fresh_model(),
+        SENTENCES,
+        sentence_collator(tokenizer, max_length=32),
+        simcse_loss,
+        small_config(max_steps=4),
+        tmp_path,
+        evaluate_fn=lambda: next(evaluations),
+        log_metrics=lambda metrics, step: logged.append((metrics, step)),
+    )
+    assert result.dev_history == [(2, 0.1), (4, 0.4)]
+    evaluation_logs = [(metrics, step) for metrics, step in logged if "dev_score" in metrics]
+    assert evaluation_logs == [
+        ({"dev_score": 0.1, "held_out_loss": 2.0}, 2),
+        ({"dev_score": 0.4, "x": 1.0}, 4),
+    ]
+
+
+def test_an_evaluation_mapping_without_the_score_is_refused(fresh_model, tokenizer, tmp_path):
+    with pytest.raises(
+        ValueError, match=r"evaluate_fn returned \['loss'\]: a mapping needs 'dev_score'"
+    ):
+        train(
+            fresh_model(),
+            SENTENCES,
+            sentence_collator(tokenizer, max_length=32),
+            simcse_loss,
+            small_config(max_steps=2),
+            tmp_path,
+            evaluate_fn=lambda: {"loss": 1.0},
+        )
+
+
+def test_the_token_rate_is_logged_but_kept_out_of_the_history(fresh_model, tokenizer, tmp_path):
+    logged = []
+    result = train(
+        fresh_model(),
+        SENTENCES,
+        sentence_collator(tokenizer, max_length=32),
+        simcse_loss,
+        small_config(max_steps=4),
+        tmp_path,
+        log_metrics=lambda metrics, step: logged.append((metrics, step)),
+    )
+    rates = [metrics["tokens_per_second"] for metrics, _ in logged if "loss" in metrics]
+    assert len(rates) == len(result.metric_history) and all(rate > 0 for rate in rates)
+    assert all("tokens_per_second" not in row for row in result.metric_history)

@@ -10,9 +10,13 @@ The loop is generic: it optimises ``model`` with AdamW on the scalar ``loss_fn(m
 (on W processes: each collates its slice of the batch and backpropagates W * loss).
 
 Every ``log_every`` steps the mean of every loss term (and of the gradient norm) over the
-steps since the last log, plus the current learning rate, go to ``log_metrics``. Every
-``eval_every`` steps and at the end, ``evaluate_fn()`` gives the STS-B dev Spearman
-(higher is better); an improvement calls ``save_best_fn(score, step)``. Model selection must
+steps since the last log, plus the current learning rate, go to ``log_metrics``, with
+``tokens_per_second``: the real (non-padding) tokens this process fed the model per wall
+second since the last log (also on the progress bar; a wall-clock rate, so it stays out of
+the run's metric history). Every ``eval_every`` steps and at the end, ``evaluate_fn()``
+gives the STS-B dev Spearman (higher is better), or a mapping whose ``dev_score`` is the
+score and whose other entries are logged with it at that step; an improvement calls
+``save_best_fn(score, step)``. Model selection must
 only ever see a dev split: the caller's ``evaluate_fn`` must never score a test split.
 Every ``checkpoint_every`` steps and at the end an atomic checkpoint (model, optimizer,
 scheduler, RNG states, data position, best score, config fingerprint) replaces the previous
@@ -55,6 +59,7 @@ Example (unsupervised SimCSE on one tower)::
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -87,6 +92,8 @@ from jtcse.training.resume import (
 
 LossFunction = Callable[[torch.nn.Module, dict[str, Tensor]], dict[str, Tensor]]
 MetricsLogger = Callable[[dict[str, float], int], None]
+# What ``evaluate_fn`` returns: the dev score, or {"dev_score": score, other metrics...}
+Evaluation = float | Mapping[str, float]
 
 
 def train(
@@ -96,7 +103,7 @@ def train(
     loss_fn: LossFunction,
     config: TrainingConfig,
     checkpoint_dir: Path,
-    evaluate_fn: Callable[[], float] | None = None,
+    evaluate_fn: Callable[[], Evaluation] | None = None,
     save_best_fn: Callable[[float, int], None] | None = None,
     log_metrics: MetricsLogger | None = None,
     resume: bool = True,
@@ -115,11 +122,13 @@ def train(
         config: Optimisation settings.
         checkpoint_dir: Directory owned by this run for resumable checkpoints (only the
             latest is kept).
-        evaluate_fn: Returns the dev score (higher is better; NaN never counts as best).
+        evaluate_fn: Returns the dev score (higher is better; NaN never counts as best), or
+            a mapping with the score as ``dev_score`` and other metrics to log beside it.
             Called in eval mode under ``torch.no_grad()``; must not look at test splits.
         save_best_fn: Called as ``save_best_fn(score, step)`` when the dev score improves.
         log_metrics: Receives ``(metrics, step)``: the training terms, "learning_rate",
-            "grad_norm" (before clipping; only with clipping), and {"dev_score": score}.
+            "tokens_per_second", "grad_norm" (before clipping; only with clipping), and
+            {"dev_score": score} with the other entries of a mapping ``evaluate_fn`` returns.
         resume: Continue from the latest checkpoint in ``checkpoint_dir`` if there is one
             (it must come from the same configuration); False deletes it and starts over.
         description: Label of the progress bar.
@@ -171,6 +180,7 @@ def train(
     trained.train()
     window: dict[str, Tensor] = {}
     window_steps = 0
+    token_rate = _TokenRate()
     batches = batch_schedule(
         len(sentences), config.batch_size, config.seed, progress.epoch, progress.position_in_epoch
     )
@@ -188,6 +198,7 @@ def train(
                 seed_everything(rank_step_seed(config.seed, progress.global_step))
             local = distributed.local_slice(indices)
             batch = collate_fn([sentences[index] for index in local.tolist()])
+            token_rate.add(batch)
             batch = {name: _to_device(value, device) for name, value in batch.items()}
             terms, learning_rate = _optimisation_step(
                 trained, batch, loss_fn, optimizer, scheduler, parameters, config
@@ -207,13 +218,14 @@ def train(
                 progress.last_metrics = _mean_metrics(window, window_steps, step)
                 progress.last_metrics["learning_rate"] = learning_rate
                 progress.metric_history.append({"step": step, **progress.last_metrics})
+                rate = token_rate.read()
                 if log_metrics is not None and main:
-                    log_metrics(dict(progress.last_metrics), step)
+                    log_metrics({**progress.last_metrics, "tokens_per_second": rate}, step)
                 window, window_steps = {}, 0
-                bar.set_postfix(_postfix(progress))
+                bar.set_postfix(_postfix(progress, rate))
             if evaluate_fn is not None and (step % config.eval_every == 0 or last):
                 _evaluate(model, evaluate_fn, save_best_fn, log_metrics, progress)
-                bar.set_postfix(_postfix(progress))
+                bar.set_postfix(_postfix(progress, token_rate.last))
             preempted = distributed.any_rank(stop_requested()) and not last
             if main and (step % config.checkpoint_every == 0 or last or preempted):
                 save_checkpoint(checkpoint_dir, model, optimizer, scheduler, progress, identity)
@@ -304,37 +316,68 @@ def _mean_metrics(window: dict[str, Tensor], steps: int, step: int) -> dict[str,
 
 def _evaluate(
     model: torch.nn.Module,
-    evaluate_fn: Callable[[], float],
+    evaluate_fn: Callable[[], Evaluation],
     save_best_fn: Callable[[float, int], None] | None,
     log_metrics: MetricsLogger | None,
     progress: Progress,
 ) -> None:
     """Score on rank 0 (evaluation runs once), share the score, keep the best on rank 0."""
     main = distributed.is_main_process()
-    score = None
+    score, extra = None, {}
     if main:
         model.eval()
         with torch.no_grad():
-            score = float(evaluate_fn())
+            evaluation = evaluate_fn()
         model.train()
+        if isinstance(evaluation, Mapping):
+            if "dev_score" not in evaluation:
+                raise ValueError(
+                    f"evaluate_fn returned {sorted(evaluation)}: a mapping needs 'dev_score'"
+                )
+            extra = {name: float(value) for name, value in evaluation.items()}
+            score = extra.pop("dev_score")
+        else:
+            score = float(evaluation)
     score = distributed.broadcast_object(score)
     step = progress.global_step
     progress.dev_history.append((step, score))
     if log_metrics is not None and main:
-        log_metrics({"dev_score": score}, step)
+        log_metrics({"dev_score": score, **extra}, step)
     if not math.isnan(score) and (progress.best_score is None or score > progress.best_score):
         progress.best_score, progress.best_step = score, step
         if save_best_fn is not None and main:
             save_best_fn(score, step)
 
 
-def _postfix(progress: Progress) -> dict[str, str]:
+def _postfix(progress: Progress, tokens_per_second: float | None) -> dict[str, str]:
     postfix = {}
     if "loss" in progress.last_metrics:
         postfix["loss"] = f"{progress.last_metrics['loss']:.4f}"
     if progress.best_score is not None:
         postfix["best_dev"] = f"{progress.best_score:.4f}"
+    if tokens_per_second is not None:
+        postfix["tok/s"] = f"{tokens_per_second:,.0f}"
     return postfix
+
+
+class _TokenRate:
+    """Real (non-padding) tokens of the collated batches per wall second between readings."""
+
+    def __init__(self) -> None:
+        self.tokens, self.since, self.last = 0, time.perf_counter(), None
+
+    def add(self, batch: Mapping[str, Any]) -> None:
+        """Count the ones of the batch's ``attention_mask`` (a batch without one counts 0)."""
+        mask = batch.get("attention_mask")
+        if isinstance(mask, Tensor):
+            self.tokens += int(mask.sum())
+
+    def read(self) -> float:
+        """The rate since the previous reading (or the start), then start counting anew."""
+        now = time.perf_counter()
+        self.last = self.tokens / max(now - self.since, 1e-9)
+        self.tokens, self.since = 0, now
+        return self.last
 
 
 def adamw_parameter_groups(

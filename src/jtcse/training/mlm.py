@@ -35,7 +35,6 @@ from jtcse.atomic import replace_folder_atomically
 from jtcse.modeling.device import default_device
 from jtcse.modeling.names import resolve_model_path
 from jtcse.modeling.precision import resolve_bf16
-from jtcse.tracking import log_metrics
 from jtcse.training import distributed
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import mlflow_metrics_logger, train
@@ -163,11 +162,11 @@ def held_out_scorer(
     settings: MlmSettings,
     bf16: bool,
     batch_size: int,
-    name: str,
-) -> Callable[[], float]:
-    """``evaluate_fn`` of pretraining: -(mean masked-token loss) on ``sentences`` with masks
-    drawn once (generator seeded with 0), so every call scores the same predictions; logs
-    ``<name>.held_out_loss`` and ``<name>.held_out_accuracy`` (the share predicted right)."""
+) -> Callable[[], dict[str, float]]:
+    """``evaluate_fn`` of pretraining: ``dev_score`` -(mean masked-token loss) on
+    ``sentences`` with masks drawn once (generator seeded with 0), so every call scores the
+    same predictions, with ``held_out_loss`` and ``held_out_accuracy`` (the share predicted
+    right), which the training loop logs at the evaluation's step."""
     collate = mlm_collator(
         tokenizer, settings.max_length, settings.mask_probability, torch.Generator().manual_seed(0)
     )
@@ -189,10 +188,8 @@ def held_out_scorer(
                 correct += float(right)
         model.train(was_training)
         loss = total / max(count, 1.0)
-        log_metrics(
-            {"held_out_loss": loss, "held_out_accuracy": correct / max(count, 1.0)}, f"{name}."
-        )
-        return -loss
+        accuracy = correct / max(count, 1.0)
+        return {"dev_score": -loss, "held_out_loss": loss, "held_out_accuracy": accuracy}
 
     return evaluate
 
@@ -248,7 +245,6 @@ def pretrain(
                 settings,
                 resolve_bf16(config.bf16),
                 config.batch_size,
-                name,
             ),
             save_best_fn=lambda score, step: replace_folder_atomically(
                 best, lambda folder: write_best(folder, score)
