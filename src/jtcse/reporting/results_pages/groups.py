@@ -16,9 +16,10 @@ from jtcse.reporting.results_pages import (
     results,
     zero_shot_tables,
 )
+from jtcse.reporting.results_pages.examples import EXAMPLES_FILE
 from jtcse.reporting.results_pages.formatting import Section
 from jtcse.reporting.results_pages.machines import MACHINE_FILE
-from jtcse.reporting.results_pages.reading import COMMAND, ResultFile
+from jtcse.reporting.results_pages.reading import COMMAND, RESULTS_DIR, ResultFile
 
 
 def _named(*patterns: str) -> Callable[[ResultFile], bool]:
@@ -256,4 +257,5 @@ AUXILIARY = (
     re.compile(r"(.*/)?" + re.escape(MACHINE_FILE)),
     re.compile(r"(.*/)?[^/]*win_tie_loss[^/]*\.json"),
     re.compile(r"mutation/(.*/)?equivalent\.json"),
+    re.compile(re.escape(EXAMPLES_FILE.relative_to(RESULTS_DIR).as_posix())),
 )

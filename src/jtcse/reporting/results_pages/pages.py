@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from jtcse.atomic import write_text_atomic
+from jtcse.reporting.results_pages.examples import recorded_examples, with_outputs
 from jtcse.reporting.results_pages.formatting import MISSING, markdown_table, mean_std
 from jtcse.reporting.results_pages.groups import AUXILIARY, GROUPS, Kind
 from jtcse.reporting.results_pages.machines import machine_of
@@ -18,11 +19,7 @@ from jtcse.reporting.results_pages.reading import (
     ResultsError,
     read_results,
 )
-from jtcse.reporting.results_pages.readme import (
-    has_headline_markers,
-    readme_is_current,
-    with_headline,
-)
+from jtcse.reporting.results_pages.readme import has_headline_markers, with_headline
 from jtcse.reporting.results_pages.results import STUDY_BASES, is_study
 from jtcse.reporting.results_pages.zero_shot_tables import (
     ZERO_SHOT_SUITES,
@@ -183,9 +180,7 @@ def stale_files(project: Path, readme: Path | None = None) -> list[Path]:
     ]
     if readme is not None and readme.is_file():
         text = readme.read_text(encoding="utf-8")
-        if has_headline_markers(text) and not readme_is_current(
-            text, pages["headline"], str(readme)
-        ):
+        if current_readme(text, pages["headline"], project, str(readme)) != text:
             stale.append(readme)
     return stale
 
@@ -202,9 +197,17 @@ def write_pages(project: Path, readme: Path | None = None) -> list[Path]:
             written.append(path)
     if readme is not None and readme.is_file():
         text = readme.read_text(encoding="utf-8")
-        if has_headline_markers(text):
-            updated = with_headline(text, pages["headline"], str(readme))
-            if updated != text:
-                write_text_atomic(readme, updated)
-                written.append(readme)
+        updated = current_readme(text, pages["headline"], project, str(readme))
+        if updated != text:
+            write_text_atomic(readme, updated)
+            written.append(readme)
     return written
+
+
+def current_readme(text: str, headline: str, project: Path, source: str) -> str:
+    """A README's ``text`` as the generator writes it: the headline between its markers (where
+    it has them) and every example region from the recorded examples
+    (:mod:`~jtcse.reporting.results_pages.examples`)."""
+    if has_headline_markers(text):
+        text = with_headline(text, headline, source)
+    return with_outputs(text, recorded_examples(project), source)
