@@ -56,10 +56,15 @@ def jtcse_command() -> Path:
     return script
 
 
+def process_environment() -> dict[str, str]:
+    """This process's environment, offline and without Kedro telemetry: what every measured
+    ``jtcse evaluate`` process runs with."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
+
+
 def run_evaluation(command: list[str], output: Path) -> tuple[float, dict[str, float]]:
     """Run one ``jtcse evaluate`` process; return (wall seconds, its JSON scores)."""
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
-    seconds = timed_run([*command, "--output", str(output)], PROJECT_ROOT, environment)
+    seconds = timed_run([*command, "--output", str(output)], PROJECT_ROOT, process_environment())
     return seconds, json.loads(output.read_text())
 
 
@@ -67,11 +72,10 @@ def import_profile(command: list[str], output: Path, top: int = 8) -> dict[str, 
     """Run ``command`` (a ``jtcse`` console script and its arguments) under ``python -X
     importtime``: the seconds of all its imports (the report's top-level entries summed) and
     the ``top`` top-level modules by cumulative seconds."""
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
     finished = subprocess.run(
         [sys.executable, "-X", "importtime", *command, "--output", str(output)],
         cwd=PROJECT_ROOT,
-        env=environment,
+        env=process_environment(),
         capture_output=True,
         text=True,
         check=True,

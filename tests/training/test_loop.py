@@ -595,18 +595,28 @@ def test_mlflow_logger_logs_only_inside_an_active_run(tmp_path):
         mlflow.set_tracking_uri(previous_uri)
 
 
-def test_an_evaluation_mapping_logs_its_metrics_at_the_step(fresh_model, tokenizer, tmp_path):
-    evaluations = iter([{"dev_score": 0.1, "held_out_loss": 2.0}, {"dev_score": 0.4, "x": 1}])
-    logged = []
-    result = train(
+def _short_run(fresh_model, tokenizer, tmp_path, steps, evaluate_fn=None, logged=None):
+    """SimCSE on SENTENCES for ``steps`` steps (dev every 2, a log every step), the logged
+    ``(metrics, step)`` appended to ``logged``."""
+    return train(
         fresh_model(),
         SENTENCES,
         sentence_collator(tokenizer, max_length=32),
         simcse_loss,
-        small_config(max_steps=4),
+        small_config(max_steps=steps),
         tmp_path,
-        evaluate_fn=lambda: next(evaluations),
-        log_metrics=lambda metrics, step: logged.append((metrics, step)),
+        evaluate_fn=evaluate_fn,
+        log_metrics=None
+        if logged is None
+        else lambda metrics, step: logged.append((metrics, step)),
+    )
+
+
+def test_an_evaluation_mapping_logs_its_metrics_at_the_step(fresh_model, tokenizer, tmp_path):
+    evaluations = iter([{"dev_score": 0.1, "held_out_loss": 2.0}, {"dev_score": 0.4, "x": 1}])
+    logged = []
+    result = _short_run(
+        fresh_model, tokenizer, tmp_path, 4, evaluate_fn=lambda: next(evaluations), logged=logged
     )
     assert result.dev_history == [(2, 0.1), (4, 0.4)]
     evaluation_logs = [(metrics, step) for metrics, step in logged if "dev_score" in metrics]
@@ -620,28 +630,12 @@ def test_an_evaluation_mapping_without_the_score_is_refused(fresh_model, tokeniz
     with pytest.raises(
         ValueError, match=r"evaluate_fn returned \['loss'\]: a mapping needs 'dev_score'"
     ):
-        train(
-            fresh_model(),
-            SENTENCES,
-            sentence_collator(tokenizer, max_length=32),
-            simcse_loss,
-            small_config(max_steps=2),
-            tmp_path,
-            evaluate_fn=lambda: {"loss": 1.0},
-        )
+        _short_run(fresh_model, tokenizer, tmp_path, 2, evaluate_fn=lambda: {"loss": 1.0})
 
 
 def test_the_token_rate_is_logged_but_kept_out_of_the_history(fresh_model, tokenizer, tmp_path):
     logged = []
-    result = train(
-        fresh_model(),
-        SENTENCES,
-        sentence_collator(tokenizer, max_length=32),
-        simcse_loss,
-        small_config(max_steps=4),
-        tmp_path,
-        log_metrics=lambda metrics, step: logged.append((metrics, step)),
-    )
+    result = _short_run(fresh_model, tokenizer, tmp_path, 4, logged=logged)
     rates = [metrics["tokens_per_second"] for metrics, _ in logged if "loss" in metrics]
     assert len(rates) == len(result.metric_history) and all(rate > 0 for rate in rates)
     assert all("tokens_per_second" not in row for row in result.metric_history)
