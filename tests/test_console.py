@@ -131,6 +131,21 @@ def test_missing_data_folder_exits_2_with_a_message(
     assert f"{missing}: SentEval data folder not found" in error
 
 
+def test_a_bad_compile_setting_exits_2_naming_the_variable(
+    senteval_root: Path,
+    tiny_bert_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    monkeypatch.setenv("JTCSE_COMPILE", "fast")
+
+    code = main(["evaluate", "--model", str(tiny_bert_path), "--data", str(senteval_root)])
+
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error == ("jtcse: error: $JTCSE_COMPILE must be one of auto, on, off; got 'fast'\n")
+
+
 def test_bad_batch_size_exits_2(
     senteval_root: Path, tiny_bert_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

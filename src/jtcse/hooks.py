@@ -4,6 +4,7 @@ produced it, and a run stopped by SIGTERM or Ctrl-C ends as KILLED."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -12,6 +13,7 @@ from kedro.io import CatalogProtocol
 from jtcse.determinism import float32_parameters, make_torch_deterministic, runtime_settings
 from jtcse.errors import print_error_line_last
 from jtcse.interrupts import is_interruption, raise_on_interrupt, restore_handlers
+from jtcse.modeling.compiling import COMPILE_VARIABLE
 from jtcse.parameters import validate_parameters
 from jtcse.tracking import active_run_reference, mark_killed, run_tags, set_tags
 
@@ -34,15 +36,48 @@ class DeterministicRunHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: CatalogProtocol) -> None:
         parameters = catalog.load("parameters")
-        deterministic, threads = runtime_settings(parameters)
-        if not deterministic:
+        if not runtime_settings(parameters).deterministic:
             return
         fp32 = float32_parameters(parameters)
         catalog["parameters"] = fp32
         for name, value in _parameter_paths(fp32, "params:"):
             if name in catalog:
                 catalog[name] = value
-        make_torch_deterministic(threads)
+        make_torch_deterministic(runtime_settings(parameters).threads)
+
+
+class CompileSettingHook:
+    """Puts ``runtime.compile`` (``off`` in a deterministic run) in ``$JTCSE_COMPILE`` for the
+    run's nodes (:mod:`jtcse.modeling.compiling`) and takes it out when the run ends; a
+    different value already there is an error, not silently overridden."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: CatalogProtocol) -> None:
+        setting = runtime_settings(catalog.load("parameters")).compile
+        present = os.environ.get(COMPILE_VARIABLE)
+        if present not in (None, setting):
+            raise ValueError(
+                f"${COMPILE_VARIABLE}={present} contradicts runtime.compile: {setting}; "
+                f"unset it or run with --params runtime.compile={present}"
+            )
+        self._set = present is None
+        os.environ[COMPILE_VARIABLE] = setting
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._restore()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        if self._set:
+            os.environ.pop(COMPILE_VARIABLE, None)
+            self._set = False
 
 
 def _parameter_paths(tree: dict[str, Any], prefix: str):

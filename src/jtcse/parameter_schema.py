@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jtcse.data.corpus import CorpusFilter
+from jtcse.determinism import RuntimeSettings
 from jtcse.export.thresholds import ExportThresholds
 from jtcse.modeling.uc_ensemble import UcEnsemble
 from jtcse.reporting import FIGURES
@@ -85,7 +86,7 @@ def parameter_schema() -> dict[str, Schema]:
     jtcse_training = stage(JointSettings, runs=Entries(run_schema(JointSettings)))
     encoders = Entries(dict.fromkeys(SPEC_KEYS) | {"uc": settings_keys(UcEnsemble)})
     return {
-        "runtime": _leaves("deterministic", "threads"),
+        "runtime": _leaves(*vars(RuntimeSettings())),
         "data_preparation": {"corpus": settings_keys(CorpusFilter)},
         "round_trip_translation": settings_keys(
             RoundTripSettings, pivots=Entries(_leaves(*PIVOT_KEYS))

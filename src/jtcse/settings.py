@@ -11,6 +11,7 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from jtcse.hooks import (
+    CompileSettingHook,
     DeterministicRunHook,
     InterruptedRunHook,
     MlflowRunTagsHook,
@@ -26,6 +27,7 @@ def _environment_variable(name: str, default: str | None = None) -> str | None:
 HOOKS = (
     ParameterValidationHook(),
     DeterministicRunHook(),
+    CompileSettingHook(),
     MlflowRunTagsHook(),
     # registered last, so called first of the trylast hooks: the signal handlers are in place
     # before MlflowRunTagsHook runs git

@@ -18,7 +18,9 @@ from jtcse.encoding import Encoder, PooledModelEncoder, load_pooled_model
 from jtcse.encoding.base import length_sorted_batches
 from jtcse.encoding.cache import CACHE_FORMAT, EmbeddingCache, sentences_digest
 from jtcse.modeling.folders import save_model_folder
-from jtcse.modeling.loading import load_model_and_tokenizer, local_folder
+from jtcse.modeling.lean_bert import LeanBert
+from jtcse.modeling.loading import load_model_and_tokenizer
+from jtcse.modeling.names import local_folder
 from tests.encoding.test_pytorch import SENTENCES
 
 
@@ -114,9 +116,10 @@ def test_another_max_length_is_another_entry(tiny_bert_path, cache):
     assert all(not np.array_equal(rows[row], full[row]) for row in truncated)
 
 
-def test_another_attention_implementation_is_another_entry(tiny_bert_path, cache):
+def test_another_forward_pass_is_another_entry(tiny_bert_path, cache):
+    """The default (LeanBert, SDPA) and transformers' eager BertModel: two entries."""
     default = load_pooled_model(tiny_bert_path)
-    assert default.model.config._attn_implementation == "sdpa"
+    assert isinstance(default.model, LeanBert) and default.model.attention == "sdpa"
     sdpa_rows = default.encode(SENTENCES, cache=cache)
     model, tokenizer = load_model_and_tokenizer(tiny_bert_path, attn_implementation="eager")
     eager = PooledModelEncoder(model.eval(), tokenizer, "cls", local_folder(tiny_bert_path))

@@ -14,6 +14,7 @@ from jtcse.reporting.results_pages import (
     HEADLINE_END,
     HEADLINE_START,
     ResultsError,
+    benchmarks,
     machine_description,
     main,
     markdown_table,
@@ -434,23 +435,41 @@ def test_forward_options_name_each_compiled_options_compile_time(tmp_path: Path)
     ) in page
 
 
-def test_a_compiled_training_step_is_read_against_ours(tmp_path: Path) -> None:
+def test_the_break_even_table_reads_each_job(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(benchmarks, "ENCODE_BREAK_EVEN_SENTENCES", 123_456)
+    monkeypatch.setattr(benchmarks, "TRAIN_BREAK_EVEN_STEPS", None)
     results = _results_tree(tmp_path)
-    throughput = {
-        "sentences_per_second": {"naive": 10.0, "ours": 40.0, "ours_compiled": 60.0},
-        "step_seconds": {"naive": [6.4], "ours": [1.6], "ours_compiled": [1.07]},
-        "ratio_ours_over_naive": 4.0,
-        "target_ratio": 4.0,
-        "meets_target": True,
-        "ratio_compiled_over_ours": 1.5,
-        "warm_up_seconds": {"ours_compiled": 95.25},
+    break_even = {
+        "jobs": {
+            "encode": {
+                "eager_seconds_per_item": 0.0008,
+                "compiled_seconds_per_item": 0.00064,
+                "speedup": 1.25,
+                "compile_seconds": {"cold": 32.0, "warm": 9.5},
+                "break_even_items": {"cold": 200000, "warm": 59375},
+                "sts7_avg": {"eager": 73.64, "cold": 73.62, "warm": 73.63},
+            },
+            "tower": {
+                "eager_seconds_per_item": 1.1,
+                "compiled_seconds_per_item": 0.8,
+                "speedup": 1.375,
+                "compile_seconds": {"cold": 90.0, "warm": 30.0},
+                "break_even_items": {"cold": 300, "warm": 100},
+                "max_loss_difference": 0.00312,
+            },
+        },
     }
-    (results / "train_throughput.json").write_text(json.dumps(throughput))
+    (results / "compile_break_even.json").write_text(json.dumps(break_even))
     page = render_pages(tmp_path)["benchmarks"]
-    assert "| ours_compiled | 60.0 | 1.07 |" in page
     assert (
-        "Compiled / ours: 1.50x; the compiled variant's first step (compiling) took 95.2 s." in page
-    )
+        "| encode | 0.00080 | 0.00064 | 1.25 | 32.0 | 9.5 | 200,000 | 59,375 | "
+        "STS-7 73.64 → 73.63 |"
+    ) in page
+    assert "| tower | 1.100 | 0.800 | 1.38 | 90.0 | 30.0 | 300 | 100 | loss ±0.0031 |" in page
+    assert (
+        "`compile: auto` compiles an encoding job from 123,456 sentences and a training run "
+        "never (`jtcse.modeling.compiling`)."
+    ) in page
 
 
 def test_the_evaluate_process_shows_its_imports(tmp_path: Path) -> None:

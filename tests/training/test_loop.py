@@ -639,3 +639,22 @@ def test_the_token_rate_is_logged_but_kept_out_of_the_history(fresh_model, token
     rates = [metrics["tokens_per_second"] for metrics, _ in logged if "loss" in metrics]
     assert len(rates) == len(result.metric_history) and all(rate > 0 for rate in rates)
     assert all("tokens_per_second" not in row for row in result.metric_history)
+
+
+def test_compiled_steps_train_as_the_eager_ones(fresh_model, tokenizer, tmp_path, monkeypatch):
+    """Same seed, same batches, dropout from eager's generator: the compiled run's losses and
+    weights are the eager run's to float32 rounding."""
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    collate = sentence_collator(tokenizer, max_length=32)
+    config = small_config(num_epochs=1, eval_every=100, checkpoint_every=100)
+    runs = {}
+    for compile in ("off", "on"):
+        model = fresh_model()
+        result = train(
+            model, SENTENCES, collate, simcse_loss, config, tmp_path / compile, compile=compile
+        )
+        runs[compile] = (result, model.state_dict()[TRAINED_WEIGHT])
+    (eager, eager_weight), (compiled, compiled_weight) = runs["off"], runs["on"]
+    losses = [[entry["loss"] for entry in run.metric_history] for run in (eager, compiled)]
+    np.testing.assert_allclose(losses[1], losses[0], atol=1e-4)
+    torch.testing.assert_close(compiled_weight, eager_weight, atol=1e-4, rtol=1e-3)

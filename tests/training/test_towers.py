@@ -13,7 +13,7 @@ from jtcse.augmentation import augmented_pair_collator, make_augmentation
 from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.training import TowerSettings, TrainingConfig, train, train_tower
 from jtcse.training.checkpoints import latest_checkpoint
-from jtcse.training.run import dropout_overrides
+from jtcse.training.run import model_overrides
 from jtcse.training.towers import tower_loss
 from tests.fixtures.training_runs import CORPUS, folder_stamp, reference_dev_score, weights
 
@@ -143,7 +143,7 @@ def test_an_interrupted_word_deletion_tower_resumes_bit_for_bit(tiny_bert_path, 
 
     def run(directory, log_metrics=None):
         model, tokenizer = load_model_and_tokenizer(
-            str(tiny_bert_path), **dropout_overrides(settings.dropout)
+            str(tiny_bert_path), **model_overrides(settings.dropout, config.bf16)
         )
         augment = make_augmentation(settings.augmentation, settings.augmentation_probability)
         collate = augmented_pair_collator(

@@ -58,6 +58,12 @@ class BaseEncoder(ABC):
         """float32 [len(sentences), dimension] for a non-empty list, rows in input order;
         with a ``cache``, rows it holds are read, not computed."""
 
+    def prepare(self, sentences: int) -> None:
+        """Called before a job of ``sentences`` sentences to compute (not cached), so that a
+        backend can get ready for its size (compile its model for a long one); nothing by
+        default."""
+        return None
+
     def encode(
         self,
         sentences: Sequence[str],
@@ -98,6 +104,7 @@ class BaseEncoder(ABC):
         in the process's resident memory (1 M x 384 float32 rows are 1.5 GiB). The file
         appears only when complete (written beside it, then renamed); an iterable that gives
         more or fewer than ``rows`` sentences raises ValueError and leaves no file."""
+        self.prepare(rows)
         header = {"descr": "<f4", "fortran_order": False, "shape": (rows, self.dimension)}
         progress = tqdm(total=rows, desc="encode", unit="sent", disable=not show_progress)
         with atomic_path(path) as temporary, progress, temporary.open("wb") as output:
@@ -171,6 +178,7 @@ class TokenizedEncoder(BaseEncoder):
         """Tokenise and encode :data:`CHUNK_SENTENCES` sentences at a time (sorted by length
         within each chunk), so that memory stays bounded however many there are."""
         output = np.zeros((len(sentences), self.outputs * self.dimension), dtype=np.float32)
+        self.prepare(len(sentences))
         progress = tqdm(total=len(sentences), desc="encode", unit="sent", disable=not show_progress)
         with torch.inference_mode(), progress:
             for start in range(0, len(sentences), CHUNK_SENTENCES):

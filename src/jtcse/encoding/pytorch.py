@@ -18,22 +18,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from jtcse.encoding.base import BaseEncoder, TokenizedEncoder, max_tokens
+from jtcse.modeling import lean_bert
+from jtcse.modeling.compiling import (
+    ENCODE_BREAK_EVEN_SENTENCES,
+    compile_for_inference,
+    compile_setting,
+    should_compile,
+)
 from jtcse.modeling.device import default_device
 from jtcse.modeling.folders import remembered_folder_digest
-from jtcse.modeling.loading import (
-    load_model_and_tokenizer,
-    local_folder,
-    resolve_model_path,
-)
+from jtcse.modeling.names import local_folder, resolve_model_path
 from jtcse.modeling.pooling import check_pooling, per_model, pool
-from jtcse.modeling.precision import resolve_bf16
-from jtcse.modeling.twin_tower import TwinTowerModel
+from jtcse.modeling.precision import attention_implementation, resolve_bf16
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
     from jtcse.encoding.cache import EmbeddingCache
+    from jtcse.modeling.twin_tower import TwinTowerModel
 
 
 def _dtype(bf16: bool | str) -> torch.dtype:
@@ -42,24 +47,62 @@ def _dtype(bf16: bool | str) -> torch.dtype:
     return torch.bfloat16 if resolve_bf16(bf16) else torch.float32
 
 
-class PooledModelEncoder(TokenizedEncoder):
-    """One Hugging Face encoder and one or several poolings of its outputs (``cls``, ``mean``,
-    ...: see :mod:`jtcse.modeling.pooling`), pooled in float32 whatever the model's precision;
-    several poolings come from one forward pass (:meth:`embed_outputs`, in ``poolings``
-    order). ``source``, the local folder the model was loaded from, makes it cacheable.
-    Inputs are truncated at ``max_length`` tokens (None: the most the model holds)."""
+class ModuleEncoder(TokenizedEncoder):
+    """A :class:`TokenizedEncoder` whose forward pass is one torch module, ``model``, compiled
+    before the first job that asks for it: ``compile`` is ``auto``, ``on`` or ``off`` (None:
+    ``$JTCSE_COMPILE``; :mod:`jtcse.modeling.compiling`), ``auto`` compiling a job of at least
+    :data:`~jtcse.modeling.compiling.ENCODE_BREAK_EVEN_SENTENCES` sentences to encode. The
+    compiled forward gives the eager one's vectors to rounding
+    (``benchmarks/compile_break_even.py`` records the STS-7 difference), so the embedding
+    cache keys both alike."""
 
     def __init__(
         self,
-        model: PreTrainedModel,
+        model: torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        compile: str | None = None,
+    ) -> None:
+        super().__init__(tokenizer, max_length)
+        self.model = model
+        self.compile = compile_setting(compile)
+        self.compiled: torch.nn.Module | None = None
+
+    @property
+    def network(self) -> torch.nn.Module:
+        """What runs the forward pass: the compiled model once compiled, else the model."""
+        return self.model if self.compiled is None else self.compiled
+
+    def prepare(self, sentences: int) -> None:
+        """Compile the model when a job of ``sentences`` asks for it (class docstring)."""
+        if self.compiled is None and should_compile(
+            self.compile, sentences, ENCODE_BREAK_EVEN_SENTENCES
+        ):
+            self.compiled = compile_for_inference(self.model)
+
+
+class PooledModelEncoder(ModuleEncoder):
+    """One encoder model and one or several poolings of its outputs (``cls``, ``mean``, ...:
+    see :mod:`jtcse.modeling.pooling`), pooled in float32 whatever the model's precision;
+    several poolings come from one forward pass (:meth:`embed_outputs`, in ``poolings``
+    order). The model is a transformers ``PreTrainedModel`` or a
+    :class:`~jtcse.modeling.lean_bert.LeanBert`. ``source``, the local folder the model was
+    loaded from, makes it cacheable. Inputs are truncated at ``max_length`` tokens (None: the
+    most the model holds); ``compile``: see :class:`ModuleEncoder`.
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel | lean_bert.LeanBert,
         tokenizer: PreTrainedTokenizerBase,
         poolings: str | Sequence[str],
         source: Path | None = None,
         max_length: int | None = None,
+        compile: str | None = None,
     ) -> None:
         limit = max_tokens(model.config.max_position_embeddings, tokenizer)
-        super().__init__(tokenizer, limit if max_length is None else min(max_length, limit))
-        self.model = model
+        limit = limit if max_length is None else min(max_length, limit)
+        super().__init__(model, tokenizer, limit, compile)
         names = [poolings] if isinstance(poolings, str) else list(poolings)
         self.poolings = tuple(check_pooling(name) for name in names)
         self.outputs = len(self.poolings)
@@ -75,13 +118,13 @@ class PooledModelEncoder(TokenizedEncoder):
         model = {
             "model": remembered_folder_digest(self.source),
             "dtype": str(self.model.dtype),
-            "attention": self.model.config._attn_implementation,
+            **_forward_identity(self.model),
             "max_length": self.max_length,
         }
         return [{**model, "pooling": pooling} for pooling in self.poolings]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        outputs = self.model(**{k: v.to(self.model.device) for k, v in batch.items()})
+        outputs = self.network(**{k: v.to(self.model.device) for k, v in batch.items()})
         pooler_output = getattr(outputs, "pooler_output", None)
         hidden = outputs.last_hidden_state.float()
         pooled = None if pooler_output is None else pooler_output.float()
@@ -89,26 +132,46 @@ class PooledModelEncoder(TokenizedEncoder):
         return torch.cat([pool(hidden, mask, name, pooled) for name in self.poolings], dim=1)
 
 
+def _forward_identity(model: PreTrainedModel | lean_bert.LeanBert) -> dict[str, str]:
+    """What names the forward pass in a cache identity: the attention implementation, and
+    ``forward: lean_bert`` for :class:`~jtcse.modeling.lean_bert.LeanBert`."""
+    if isinstance(model, lean_bert.LeanBert):
+        return {"forward": "lean_bert", "attention": model.attention}
+    return {"attention": model.config._attn_implementation}
+
+
 def load_pooled_model(
     name: str | Path,
     poolings: str | Sequence[str] = "cls",
     bf16: bool | str = False,
     max_length: int | None = None,
+    compile: str | None = None,
 ) -> PooledModelEncoder:
     """Load a model folder, Hub id or alias for encoding, on the default device, in eval mode;
-    inputs truncated at ``max_length`` tokens (None: the model's limit).
+    inputs truncated at ``max_length`` tokens (None: the model's limit); ``compile``: see
+    :class:`PooledModelEncoder`.
+
+    A local plain-BERT folder (:func:`jtcse.modeling.lean_bert.supported`) runs as
+    :class:`~jtcse.modeling.lean_bert.LeanBert`, which gives transformers' outputs to rounding
+    without importing transformers' model code; anything else loads with transformers.
 
     With ``bf16`` (true, false or auto: :func:`~jtcse.modeling.precision.resolve_bf16`) the
     weights are bfloat16 (about 3x faster than fp32 on CPUs with native bfloat16, tens of
-    times slower where it is emulated) and attention is eager: for short sentences it is
-    faster in bfloat16 than the fused SDPA kernel on CPU (``benchmarks/eval_speed.py``
-    measures both).
+    times slower where it is emulated); the attention kernel is
+    :func:`~jtcse.modeling.precision.attention_implementation`'s.
     """
     bf16 = resolve_bf16(bf16)
-    options = {"attn_implementation": "eager"} if bf16 else {}
-    model, tokenizer = load_model_and_tokenizer(name, **options)
-    model = model.eval().to(_dtype(bf16))
-    return PooledModelEncoder(model, tokenizer, poolings, local_folder(name), max_length)
+    attention = attention_implementation(bf16)
+    folder = local_folder(name)
+    if folder is not None and lean_bert.supported(folder):
+        model = lean_bert.LeanBert.load(folder, _dtype(bf16), attention)
+        model, tokenizer = model.to(default_device()), AutoTokenizer.from_pretrained(folder)
+    else:
+        from jtcse.modeling.loading import load_model_and_tokenizer
+
+        model, tokenizer = load_model_and_tokenizer(name, attn_implementation=attention)
+        model = model.eval().to(_dtype(bf16))
+    return PooledModelEncoder(model, tokenizer, poolings, folder, max_length, compile)
 
 
 class Encoder(BaseEncoder):
@@ -170,14 +233,16 @@ class Encoder(BaseEncoder):
         bf16: bool | str = False,
         weights: Sequence[float] | None = None,
         max_length: int | None = None,
+        compile: str | None = None,
     ) -> Encoder:
         """Load a model folder, Hub id or alias, or a list of them (embeddings summed, or
         weighted by ``weights``); ``pooling`` is one for all or one per model; inputs
-        truncated at ``max_length`` tokens (None: each model's limit)."""
+        truncated at ``max_length`` tokens (None: each model's limit); ``compile``: see
+        :class:`PooledModelEncoder`."""
         names = [paths] if isinstance(paths, str | Path) else list(paths)
         poolings = per_model(pooling, len(names), "pooling")
         members = [
-            load_pooled_model(name, name_pooling, bf16, max_length)
+            load_pooled_model(name, name_pooling, bf16, max_length, compile)
             for name, name_pooling in zip(names, poolings, strict=True)
         ]
         return cls(members, weights, [str(name) for name in names])
@@ -185,6 +250,10 @@ class Encoder(BaseEncoder):
     @property
     def dimension(self) -> int:
         return self.members[0].dimension
+
+    def prepare(self, sentences: int) -> None:
+        for member in self.members:
+            member.prepare(sentences)
 
     def embed(
         self,
@@ -201,11 +270,12 @@ class Encoder(BaseEncoder):
         return total
 
 
-class CoupledTwinEncoder(TokenizedEncoder):
+class CoupledTwinEncoder(ModuleEncoder):
     """The joint twin-tower model at inference, cross-attention on: e(x) = h1_CLS + h2_CLS.
 
     The published protocol encodes with each tower alone (an :class:`Encoder` over both
     folders); this coupled mode is reported beside it (docs/method.md#inference).
+    ``compile``: see :class:`ModuleEncoder`.
     """
 
     def __init__(
@@ -214,10 +284,11 @@ class CoupledTwinEncoder(TokenizedEncoder):
         tokenizer: PreTrainedTokenizerBase,
         bf16: bool | str = False,
         sources: tuple[Path | None, Path | None] = (None, None),
+        compile: str | None = None,
     ) -> None:
         positions = model.tower_1.config.max_position_embeddings
-        super().__init__(tokenizer, max_tokens(positions, tokenizer))
-        self.model = model.eval().to(_dtype(bf16))
+        limit = max_tokens(positions, tokenizer)
+        super().__init__(model.eval().to(_dtype(bf16)), tokenizer, limit, compile)
         self.sources = sources
 
     @classmethod
@@ -228,17 +299,20 @@ class CoupledTwinEncoder(TokenizedEncoder):
         num_cross_attention_layers: int | None = None,
         coupling: str | None = None,
         bf16: bool | str = False,
+        compile: str | None = None,
     ) -> CoupledTwinEncoder:
         """Couple two tower folders (they must share the tokenizer) as in joint training.
 
         ``num_cross_attention_layers`` and ``coupling`` default to what joint training
         recorded (:class:`~jtcse.modeling.twin_tower_config.TwinTowerConfig`).
         """
+        from jtcse.modeling.twin_tower import TwinTowerModel
+
         tower_1, tower_2 = resolve_model_path(tower_1), resolve_model_path(tower_2)
         model = TwinTowerModel.from_towers(tower_1, tower_2, num_cross_attention_layers, coupling)
         tokenizer = AutoTokenizer.from_pretrained(tower_1)
         sources = (local_folder(tower_1), local_folder(tower_2))
-        return cls(model.to(default_device()), tokenizer, bf16, sources)
+        return cls(model.to(default_device()), tokenizer, bf16, sources, compile)
 
     @property
     def dimension(self) -> int:
@@ -260,5 +334,5 @@ class CoupledTwinEncoder(TokenizedEncoder):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         device = self.model.tower_1.device
-        output = self.model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+        output = self.network(batch["input_ids"].to(device), batch["attention_mask"].to(device))
         return output.cls_1.float() + output.cls_2.float()

@@ -28,6 +28,11 @@ OPENVINO_MODEL_FILE = "openvino/openvino_model.xml"
 MODEL_CARD_FILE = "README.md"
 
 
+def damaged_weights(folder: Path | str, error: Exception) -> ValueError:
+    """The one-line error of a weights file that does not parse (e.g. a truncated download)."""
+    return ValueError(f"{folder}: damaged weights file model.safetensors ({error})")
+
+
 def save_model_folder(
     folder: Path | str, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
 ) -> Path:

@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
+
+from jtcse.modeling.folders import damaged_weights
 
 ATTENTIONS = ("sdpa", "eager")
 # Weight-name prefixes of the task heads' folders (BertForMaskedLM, ...): the encoder is below.
@@ -115,16 +118,19 @@ class LeanBert(torch.nn.Module):
     def load(
         cls, folder: str | Path, dtype: torch.dtype = torch.float32, attention: str = "sdpa"
     ) -> LeanBert:
-        """The model of ``folder`` (ValueError naming the folder when not :func:`supported`),
-        its weights cast to ``dtype``, in eval mode."""
+        """The model of ``folder`` (ValueError naming the folder when not :func:`supported` or
+        when its weights file does not parse), its weights cast to ``dtype``, in eval mode."""
         folder = Path(folder)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         reason = unsupported_reason(config)
         if reason is not None:
             raise ValueError(f"{folder}: not a plain BERT encoder ({reason})")
+        try:
+            stored = load_file(str(folder / "model.safetensors"))
+        except SafetensorError as error:
+            raise damaged_weights(folder, error) from None
         weights = {
-            name.removeprefix(_ENCODER_PREFIX): tensor.to(dtype)
-            for name, tensor in load_file(str(folder / "model.safetensors")).items()
+            name.removeprefix(_ENCODER_PREFIX): tensor.to(dtype) for name, tensor in stored.items()
         }
         return cls(LeanBertConfig.from_dict(config), weights, attention).eval()
 

@@ -10,6 +10,7 @@ from safetensors import SafetensorError
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from jtcse.modeling.device import default_device
+from jtcse.modeling.folders import damaged_weights
 from jtcse.modeling.names import names_local_folder, resolve_model_path
 
 # Set to 1 to load a local folder whose only weights are pickled (pytorch_model.bin):
@@ -52,15 +53,7 @@ def load_pretrained_model(name_or_path: str | Path, **model_kwargs: object) -> P
     try:
         return AutoModel.from_pretrained(path, **options)
     except SafetensorError as error:
-        raise ValueError(f"{path}: damaged weights file model.safetensors ({error})") from None
-
-
-def local_folder(name: str | Path) -> Path | None:
-    """The existing local folder a model name resolves to (a folder or the offline alias), as
-    an absolute path; None for a Hub id or a missing folder."""
-    path = resolve_model_path(name)
-    folder = Path(path).expanduser()
-    return folder.resolve() if names_local_folder(path) and folder.is_dir() else None
+        raise damaged_weights(path, error) from None
 
 
 def _local_or_hub(path: str) -> str:

@@ -32,6 +32,14 @@ def names_local_folder(name: str) -> bool:
     return cannot_be_hub_id or Path(name).is_absolute() or Path(name).exists()
 
 
+def local_folder(name: str | Path) -> Path | None:
+    """The existing local folder a model name resolves to (a folder or the offline alias), as
+    an absolute path; None for a Hub id or a missing folder."""
+    path = resolve_model_path(name)
+    folder = Path(path).expanduser()
+    return folder.resolve() if names_local_folder(path) and folder.is_dir() else None
+
+
 def hub_id(name_or_path: str | Path) -> str | None:
     """The Hub id a model name stands for: the alias's original, a Hub id itself, None for a
     local folder (a model card's ``base_model``)."""

@@ -59,6 +59,20 @@ def resolve_bf16(
     return bool(setting)
 
 
+def attention_implementation(bf16: bool, device: torch.device | str | None = None) -> str:
+    """The attention kernel of a BERT on ``device`` (default: the default device) computing in
+    bfloat16 (``bf16``, resolved) or float32: ``eager``, the explicit softmax(Q K^T / sqrt(d)) V,
+    for bfloat16 on a CPU, where it beats the fused SDPA kernel on sentences of tens of tokens
+    (encoding: ``benchmarks/forward_options.py``; training steps:
+    ``benchmarks/train_throughput.py``); ``sdpa`` everywhere else."""
+    import torch
+
+    from jtcse.modeling.device import default_device
+
+    device = torch.device(device) if device is not None else default_device()
+    return "eager" if bf16 and device.type == "cpu" else "sdpa"
+
+
 @functools.cache
 def _warn_emulated(where: str) -> None:
     logger.warning(

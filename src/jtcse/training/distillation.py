@@ -34,7 +34,7 @@ from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
-from jtcse.training.run import dropout_overrides, run_training
+from jtcse.training.run import model_overrides, run_training
 from jtcse.training.settings import DistillationSettings
 
 
@@ -114,7 +114,9 @@ def train_student(
             f"teacher must be a [rows, hidden] array with a row for each of the "
             f"{len(selected)} training sentences; got shape {teacher.shape}"
         )
-    model, tokenizer = load_model_and_tokenizer(student_init, **dropout_overrides(settings.dropout))
+    model, tokenizer = load_model_and_tokenizer(
+        student_init, **model_overrides(settings.dropout, config.bf16)
+    )
     hidden_size = int(model.config.hidden_size)
     if teacher.shape[1] != hidden_size:
         raise ValueError(

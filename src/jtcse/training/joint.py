@@ -33,7 +33,7 @@ from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
-from jtcse.training.run import dropout_overrides, run_training
+from jtcse.training.run import model_overrides, run_training
 from jtcse.training.settings import JointSettings
 
 
@@ -100,7 +100,7 @@ def train_joint(
     """
     distributed.init_from_environment()  # before loading: selects this process's GPU
     towers = [
-        load_pretrained_model(tower, **dropout_overrides(settings.dropout))
+        load_pretrained_model(tower, **model_overrides(settings.dropout, config.bf16))
         for tower in (tower_1, tower_2)
     ]
     coupling = TwinTowerConfig(

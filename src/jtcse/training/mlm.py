@@ -34,7 +34,7 @@ from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
 from jtcse.atomic import replace_folder_atomically
 from jtcse.modeling.device import default_device
 from jtcse.modeling.names import resolve_model_path
-from jtcse.modeling.precision import resolve_bf16
+from jtcse.modeling.precision import attention_implementation, resolve_bf16
 from jtcse.training import distributed
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import mlflow_metrics_logger, train
@@ -48,10 +48,14 @@ IGNORED = -100  # the label of a position that is not predicted
 MASK_SHARE, RANDOM_SHARE = 0.8, 0.1  # of the chosen tokens; the rest stay themselves
 
 
-def build_model(settings: MlmSettings, tokenizer: PreTrainedTokenizerBase) -> BertForMaskedLM:
+def build_model(
+    settings: MlmSettings, tokenizer: PreTrainedTokenizerBase, attention: str = "sdpa"
+) -> BertForMaskedLM:
     """A randomly initialised ``BertForMaskedLM`` of the settings' shape over the tokenizer's
-    vocabulary (weights drawn after ``torch.manual_seed(init_seed)``)."""
+    vocabulary (weights drawn after ``torch.manual_seed(init_seed)``), its attention kernel
+    ``attention`` (``sdpa`` or ``eager``; the saved folder does not record it)."""
     config = BertConfig(
+        attn_implementation=attention,
         vocab_size=len(tokenizer),
         hidden_size=settings.hidden_size,
         num_hidden_layers=settings.num_layers,
@@ -220,7 +224,8 @@ def pretrain(
     distributed.init_from_environment()
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(tokenizer_source))
     training, held_out = settings.split(sentences)
-    model = SparseMaskedLm(build_model(settings, tokenizer)).to(default_device())
+    attention = attention_implementation(resolve_bf16(config.bf16))
+    model = SparseMaskedLm(build_model(settings, tokenizer, attention)).to(default_device())
     best = Path(work_dir) / "best"
 
     def write_best(folder: Path, score: float) -> None:

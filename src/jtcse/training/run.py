@@ -22,6 +22,7 @@ import torch
 from jtcse.atomic import replace_folder_atomically
 from jtcse.evaluation.selection import dev_scorer
 from jtcse.modeling.folders import check_model_folder
+from jtcse.modeling.precision import attention_implementation, resolve_bf16
 from jtcse.training import distributed
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction, mlflow_metrics_logger, train
@@ -31,9 +32,15 @@ if TYPE_CHECKING:
     from jtcse.encoding.base import BaseEncoder
 
 
-def dropout_overrides(dropout: float) -> dict[str, float]:
-    """Config overrides that set a BERT-style model's hidden and attention dropout."""
-    return {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
+def model_overrides(dropout: float, bf16: bool | str) -> dict[str, Any]:
+    """What a BERT-style model trained with ``bf16`` (true, false, auto) loads with: its
+    hidden and attention dropout, and the attention kernel of that precision on the default
+    device (:func:`~jtcse.modeling.precision.attention_implementation`)."""
+    return {
+        "hidden_dropout_prob": dropout,
+        "attention_probs_dropout_prob": dropout,
+        "attn_implementation": attention_implementation(resolve_bf16(bf16)),
+    }
 
 
 def run_training(

@@ -30,7 +30,7 @@ from jtcse.training import distributed
 from jtcse.training.batching import sentence_collator
 from jtcse.training.config import TrainingConfig, TrainingResult
 from jtcse.training.loop import LossFunction
-from jtcse.training.run import dropout_overrides, run_training
+from jtcse.training.run import model_overrides, run_training
 from jtcse.training.settings import TowerSettings
 
 
@@ -73,7 +73,9 @@ def train_tower(
     Runs on the process group of ``torchrun`` when there is one (rank 0 writes the folder).
     """
     distributed.init_from_environment()  # before loading: selects this process's GPU
-    model, tokenizer = load_model_and_tokenizer(base_model, **dropout_overrides(settings.dropout))
+    model, tokenizer = load_model_and_tokenizer(
+        base_model, **model_overrides(settings.dropout, config.bf16)
+    )
     augment = make_augmentation(
         settings.augmentation, settings.augmentation_probability, round_trip_views
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from jtcse.modeling.compiling import ENCODE_BREAK_EVEN_SENTENCES, TRAIN_BREAK_EVEN_STEPS
 from jtcse.reporting.results_pages.formatting import (
     MISSING,
     Section,
@@ -93,21 +94,80 @@ def train_throughput(result: ResultFile, project: Path) -> Section:
         notes=[
             f"Ours / naive: {fixed(data.get('ratio_ours_over_naive'))}x; target "
             f"{fixed(data.get('target_ratio'), 1)}x, met: {yes_no(data.get('meets_target'))}.",
-            *_compiled_step_note(data),
+            *_over_previous_note(data),
         ],
     )
 
 
-def _compiled_step_note(data: Mapping[str, Any]) -> list[str]:
-    """Compiled / eager steps/s and the compiled variant's first (compiling) step, where the
-    file records a compiled variant."""
-    if "ratio_compiled_over_ours" not in data:
+def _over_previous_note(data: Mapping[str, Any]) -> list[str]:
+    """Each stage's step against the previous step's kernels, where the file records it."""
+    ratios = data.get("ratio_over_previous")
+    if not isinstance(ratios, Mapping):
         return []
-    first = data.get("warm_up_seconds", {}).get("ours_compiled")
-    return [
-        f"Compiled / ours: {fixed(data['ratio_compiled_over_ours'])}x; the compiled variant's "
-        f"first step (compiling) took {fixed(first, 1)} s."
-    ]
+    listed = ", ".join(f"{stage} {fixed(value)}x" for stage, value in ratios.items())
+    target = fixed(data.get("target_ratio_over_previous"), 1)
+    return [f"Against the previous step's kernels: {listed} (target {target}x)."]
+
+
+def compile_break_even(result: ResultFile, project: Path) -> Section:
+    """compile_break_even*.json: per job (encoding, each training stage's step) the eager and
+    compiled seconds per item, the speed-up, the compile seconds with a cold and a warm cache,
+    the break-even in items and the quality kept, against the thresholds the code uses."""
+    data = result.data
+    rows = []
+    for job, values in data.get("jobs", {}).items():
+        compile_seconds = values.get("compile_seconds", {})
+        break_even = values.get("break_even_items", {})
+        scores = values.get("sts7_avg", {})
+        quality = (
+            f"STS-7 {fixed(scores.get('eager'))} → {fixed(scores.get('warm'))}"
+            if scores
+            else f"loss ±{fixed(values.get('max_loss_difference'), 4)}"
+        )
+        rows.append(
+            [
+                job,
+                fixed(values.get("eager_seconds_per_item"), 5 if job == "encode" else 3),
+                fixed(values.get("compiled_seconds_per_item"), 5 if job == "encode" else 3),
+                fixed(values.get("speedup")),
+                fixed(compile_seconds.get("cold"), 1),
+                fixed(compile_seconds.get("warm"), 1),
+                fixed(break_even.get("cold"), 0),
+                fixed(break_even.get("warm"), 0),
+                quality,
+            ]
+        )
+    return Section(
+        title="When compiling pays: compile seconds and break-even per job",
+        sources=[result.source],
+        machine=machine_of(result),
+        body=markdown_table(
+            [
+                "job",
+                "eager s / item",
+                "compiled s / item",
+                "× eager",
+                "compile s (cold)",
+                "compile s (warm)",
+                "break-even items (cold)",
+                "break-even items (warm)",
+                "eager vs compiled",
+            ],
+            rows,
+        ),
+        command="python benchmarks/compile_break_even.py",
+        notes=[
+            "Items: sentences for `encode`, steps for the training stages; a dash: never (the "
+            "compiled step was not faster). `compile: auto` compiles an encoding job "
+            f"{_threshold(ENCODE_BREAK_EVEN_SENTENCES, 'sentences')} and a training run "
+            f"{_threshold(TRAIN_BREAK_EVEN_STEPS, 'steps')} (`jtcse.modeling.compiling`)."
+        ],
+    )
+
+
+def _threshold(items: int | None, unit: str) -> str:
+    """When ``auto`` compiles: "from N unit", or "never"."""
+    return "never" if items is None else f"from {fixed(items, 0)} {unit}"
 
 
 def ddp_throughput(result: ResultFile, project: Path) -> Section:

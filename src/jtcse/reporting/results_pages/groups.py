@@ -227,6 +227,7 @@ GROUPS = (
         "",
         (
             Kind(_named(r"train_throughput.*\.json"), benchmarks.train_throughput),
+            Kind(_named(r"compile_break_even.*\.json"), benchmarks.compile_break_even),
             Kind(_named(r"ddp_throughput.*\.json"), benchmarks.ddp_throughput),
             Kind(_named(r"determinism.*\.json"), benchmarks.determinism),
         ),
