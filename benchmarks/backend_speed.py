@@ -15,7 +15,10 @@ process scores every variant's vectors on STS-7 with :func:`jtcse.evaluation.sts
 Variants (``--variant`` to choose; default all):
 
 - ``jtcse_fp32``, ``jtcse_bf16``: :func:`jtcse.encoding.load_pooled_model` (fp32 with SDPA;
-  bf16 weights with eager attention, our default for encoding on CPU);
+  bf16 weights with eager attention, our default for encoding on CPU), eager;
+  ``jtcse_bf16_compiled``: the same through ``torch.compile`` (``compile="on"``: what a job
+  past the break-even runs), compiled during the warm-up, which is not timed (the compile
+  seconds are ``benchmarks/compile_break_even.py``'s);
 - ``jtcse_onnx_int8``: our ONNX export quantised by :func:`jtcse.export.onnx.quantize_int8`,
   on ONNX Runtime through our batching;
 - ``jtcse_openvino``, ``jtcse_openvino_f32``, ``jtcse_openvino_int8``: our ONNX export
@@ -73,6 +76,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "backend_speed.json"
 OURS = (
     "jtcse_fp32",
     "jtcse_bf16",
+    "jtcse_bf16_compiled",
     "jtcse_onnx_int8",
     "jtcse_openvino",
     "jtcse_openvino_f32",
@@ -179,7 +183,8 @@ def jtcse_encoder(name: str, folder: Path, calibration: Path):
         int8 = calibration_sentences(calibration) if name == "jtcse_openvino_int8" else None
         converted = export_openvino(onnx_file, folder.parent / "openvino", int8)
         return OpenVinoEncoder.load(converted, "f32" if name == "jtcse_openvino_f32" else None)
-    return load_pooled_model(folder, "cls", bf16=name == "jtcse_bf16")
+    compile = "on" if name.endswith("_compiled") else "off"
+    return load_pooled_model(folder, "cls", bf16=name.startswith("jtcse_bf16"), compile=compile)
 
 
 def run_worker(args: argparse.Namespace) -> None:

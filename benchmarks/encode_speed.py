@@ -29,7 +29,6 @@ its difference to ``jtcse_fp32_sdpa``, and the torch thread count. Run from the 
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import tempfile
 import time
@@ -49,6 +48,7 @@ from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.modeling.lean_bert import LeanBert
 from jtcse.modeling.names import resolve_model_path
 from jtcse.paths import senteval_root
+from jtcse.reporting.results_pages.machines import cpu_description
 
 RESULTS = Path(__file__).resolve().parent / "results" / "encode_speed.json"
 REFERENCE = "jtcse_fp32_sdpa"
@@ -174,7 +174,7 @@ def main() -> None:
             "batch_size": args.batch_size,
             "repeats": args.repeats,
             "torch_threads": torch.get_num_threads(),
-            "machine": platform.processor() or platform.machine(),
+            "cpu": cpu_description(),
             "seconds": seconds,
             "sentences_per_second": rates,
             "best_sentence_transformers": best_st,

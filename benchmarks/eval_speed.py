@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from jtcse.atomic import write_json_atomic
 from jtcse.paths import data_root
+from jtcse.reporting.results_pages.machines import cpu_description
 from timed_process import timed_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def main() -> None:
         "slowest_imports": imports["slowest"],
         "target_import_seconds": args.target_import_seconds,
         "imports_meet_target": import_meets,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "cpu": cpu_description(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_json_atomic(args.output, report)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import threading
 import time
@@ -48,6 +47,7 @@ from jtcse.encoding.base import length_sorted_batches
 from jtcse.encoding.pytorch import PooledModelEncoder
 from jtcse.evaluation.suite import evaluation_sentences
 from jtcse.paths import senteval_root
+from jtcse.reporting.results_pages.machines import cpu_description
 
 RESULTS = Path(__file__).resolve().parent / "results" / "forward_options.json"
 FP32_SOFTMAX_KEYS = 16
@@ -186,7 +186,7 @@ def main() -> None:
             "batch_size": args.batch_size,
             "repeats": args.repeats,
             "torch_threads": torch.get_num_threads(),
-            "machine": platform.processor() or platform.machine(),
+            "cpu": cpu_description(),
             "seconds": seconds,
             "sentences_per_second": rates,
             "ratio_to_default": {name: rate / rates["default"] for name, rate in rates.items()},
