@@ -6,14 +6,17 @@ through each variant, in one process, the variants interleaved over ``--repeats`
 (the machine is shared and noisy; medians are reported). Model loading is not timed; the
 tokenisation is (both libraries tokenise inside ``encode``). Variants:
 
-- ``jtcse_<precision>_<attention>[_tokensN]``: :func:`jtcse.encoding.load_pooled_model`
+- ``jtcse_<precision>_<attention>[_tokensN]``: transformers' ``BertModel`` through our
+  batching, the forward before LeanBert
   (fp32 or bf16 weights; SDPA or eager attention; batches cut at ``--batch-size`` rows and
   the padded-token budget N, default :data:`jtcse.encoding.base.BATCH_TOKENS`; ``rows`` is
   a fixed ``--batch-size`` rows, no token budget);
 - ``jtcse_lean_<precision>_<attention>[_compiled]``: the same, but the forward pass of
-  :class:`jtcse.modeling.lean_bert.LeanBert` (plain PyTorch, fused attention projections)
-  instead of transformers' ``BertModel``; ``_compiled`` runs it through ``torch.compile``
-  (inductor, dynamic shapes), whose compilation falls in the first round's time;
+  :class:`jtcse.modeling.lean_bert.LeanBert` (plain PyTorch, fused attention projections),
+  what :func:`jtcse.encoding.load_pooled_model` runs for a local BERT folder
+  (``jtcse_lean_bf16_eager`` is its default in bf16); ``_compiled`` runs it through
+  ``torch.compile`` (inductor, dynamic shapes), whose compilation falls in the first round's
+  time;
 - ``jtcse_onnx_fp32`` and ``jtcse_onnx_int8``: the model exported and quantised by
   :mod:`jtcse.export.onnx` (into a temporary folder), on ONNX Runtime through our batching;
 - ``st_fp32`` and ``st_bf16``: ``SentenceTransformer(modules=[Transformer, Pooling("cls")])
@@ -41,11 +44,12 @@ from transformers import AutoTokenizer
 
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
-from jtcse.encoding import PooledModelEncoder, load_member, load_pooled_model
+from jtcse.encoding import PooledModelEncoder, load_member
 from jtcse.evaluation.sts import evaluate_sts
 from jtcse.evaluation.suite import evaluation_sentences
 from jtcse.modeling.folders import ONNX_MODEL_FILE
 from jtcse.modeling.lean_bert import LeanBert
+from jtcse.modeling.loading import load_model_and_tokenizer
 from jtcse.modeling.names import resolve_model_path
 from jtcse.paths import senteval_root
 from jtcse.reporting.results_pages.machines import cpu_description
@@ -67,8 +71,7 @@ def jtcse_variants(model: str, batch_size: int, scratch: Path) -> dict[str, Enco
         ("bf16", "eager", "rows"),
         ("bf16", "eager", 4096),
     ):
-        member = load_pooled_model(model, "cls", bf16=precision == "bf16")
-        member.model.set_attn_implementation(attention)
+        member = transformers_member(model, precision == "bf16", attention)
         suffix = "" if budget is None else f"_tokens{budget}"
         if budget is not None:
             member.batch_tokens = 10**9 if budget == "rows" else budget
@@ -89,13 +92,20 @@ def jtcse_variants(model: str, batch_size: int, scratch: Path) -> dict[str, Enco
     return variants
 
 
+def transformers_member(model: str, bf16: bool, attention: str) -> PooledModelEncoder:
+    """[CLS] of transformers' ``BertModel`` (the forward before LeanBert) through our batching."""
+    network, tokenizer = load_model_and_tokenizer(model, attn_implementation=attention)
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    return PooledModelEncoder(network.eval().to(dtype), tokenizer, "cls", compile="off")
+
+
 def lean_member(model: str, bf16: bool, attention: str, compiled: bool) -> PooledModelEncoder:
     """[CLS] of :class:`~jtcse.modeling.lean_bert.LeanBert` through our batching."""
     folder = resolve_model_path(model)
     network = LeanBert.load(folder, torch.bfloat16 if bf16 else torch.float32, attention)
     if compiled:
         network = torch.compile(network, dynamic=True)
-    return PooledModelEncoder(network, AutoTokenizer.from_pretrained(folder), "cls")
+    return PooledModelEncoder(network, AutoTokenizer.from_pretrained(folder), "cls", compile="off")
 
 
 def sentence_transformers_variants(model: str, batch_size: int) -> dict[str, Encode]:

@@ -2,21 +2,22 @@
 
 Every variant encodes every distinct STS-7 sentence with the same model (default the offline
 all-MiniLM-L6-v2), [CLS] pooling, bf16 weights and our batching; the variants take turns over
-``--repeats`` rounds and the medians are compared with ``default`` (eager attention, the torch
-threads of the process, :func:`jtcse.encoding.load_pooled_model`'s choices):
+``--repeats`` rounds and the medians are compared with ``default``
+(:func:`jtcse.encoding.load_pooled_model`'s choices, compile off: :class:`LeanBert
+<jtcse.modeling.lean_bert.LeanBert>` with eager attention, the torch threads of the process):
 
-- ``python_threads``: the batches split between one Python thread per core, each with one
-  torch thread (tensor operations release the GIL), instead of intra-op threads;
-- ``fp32_softmax``: eager attention whose softmax runs in float32 (``softmax(dtype=float32)``,
-  cast back) for rows of 16 keys or more, where the profile shows the bf16 softmax is slow;
-- ``compiled``: ``torch.compile(model, dynamic=True)`` with inductor's ``freezing``; its
-  compile time (the first encode, of every 50th sentence) is reported apart;
-- ``lean``, ``lean_sdpa``: the forward pass of :class:`jtcse.modeling.lean_bert.LeanBert`
-  (plain PyTorch, one fused attention projection) instead of transformers' ``BertModel``,
-  eager or SDPA attention;
-- ``lean_compiled``: ``lean`` through ``torch.compile`` as ``compiled`` (its compile time
-  reported apart too); ``lean_compiled_threads``: that compiled model driven by one Python
-  thread per core, as ``python_threads``: the options combined.
+- ``lean_sdpa``: the same with SDPA attention;
+- ``compiled``: the default through ``torch.compile`` (``compile="on"``: dynamic shapes,
+  inductor's freezing); its compile time (the first encode, of every 50th sentence) is
+  reported apart;
+- ``transformers``: transformers' ``BertModel`` with eager attention (the forward before
+  LeanBert); ``transformers_compiled``: it compiled likewise (compile time apart too);
+- ``fp32_softmax``: ``transformers`` whose softmax runs in float32 (``softmax(dtype=
+  float32)``, cast back) for rows of 16 keys or more, where the profile shows the bf16 softmax
+  is slow;
+- ``python_threads``: the batches of ``default`` split between one Python thread per core,
+  each with one torch thread (tensor operations release the GIL), instead of intra-op threads;
+  ``compiled_threads``: ``compiled`` driven so: the options combined.
 
 Printed and written to ``benchmarks/results/forward_options.json``: sentences/s, ratio to
 ``default``, the compile seconds, and each variant's smallest cosine to ``default``'s vectors.
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 from transformers import AttentionInterface
 
-from encode_speed import lean_member
+from encode_speed import lean_member, transformers_member
 from jtcse.atomic import write_json_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.encoding import load_pooled_model
@@ -105,35 +106,29 @@ def variants(
     """The encode function of each variant, and each compiled variant's compile seconds (its
     first encode, of ``warm_up``: sentences of every length, so that later batches find
     their shapes compiled)."""
-    import torch._inductor.config as inductor
-
     AttentionInterface.register("fp32_softmax", fp32_softmax_attention)
-    members = {name: load_pooled_model(model, "cls", bf16=True) for name in ("a", "b", "c", "d")}
-    members["c"].model.set_attn_implementation("fp32_softmax")
-    members["lean"] = lean_member(model, bf16=True, attention="eager", compiled=False)
-    members["lean_sdpa"] = lean_member(model, bf16=True, attention="sdpa", compiled=False)
-    inductor.freezing = True
-    members["d"].model = torch.compile(members["d"].model, dynamic=True)
-    members["lean_compiled"] = lean_member(model, bf16=True, attention="eager", compiled=True)
+    members = {
+        "default": load_pooled_model(model, "cls", bf16=True, compile="off"),
+        "threads": load_pooled_model(model, "cls", bf16=True, compile="off"),
+        "lean_sdpa": lean_member(model, bf16=True, attention="sdpa", compiled=False),
+        "compiled": load_pooled_model(model, "cls", bf16=True, compile="on"),
+        "transformers": transformers_member(model, bf16=True, attention="eager"),
+        "fp32_softmax": transformers_member(model, bf16=True, attention="fp32_softmax"),
+        "transformers_compiled": transformers_member(model, bf16=True, attention="eager"),
+    }
+    members["transformers_compiled"].compile = "on"
     compile_seconds = {}
-    for name, member in (("compiled", members["d"]), ("lean_compiled", members["lean_compiled"])):
+    for name in ("compiled", "transformers_compiled"):
         start = time.perf_counter()
-        member.encode(warm_up, batch_size)
+        members[name].encode(warm_up, batch_size)
         compile_seconds[name] = time.perf_counter() - start
 
     def plain(member: PooledModelEncoder) -> Encode:
         return lambda sentences: member.encode(sentences, batch_size)
 
-    encoders = {
-        "default": plain(members["a"]),
-        "python_threads": threaded_encode(members["b"], batch_size),
-        "fp32_softmax": plain(members["c"]),
-        "compiled": plain(members["d"]),
-        "lean": plain(members["lean"]),
-        "lean_sdpa": plain(members["lean_sdpa"]),
-        "lean_compiled": plain(members["lean_compiled"]),
-        "lean_compiled_threads": threaded_encode(members["lean_compiled"], batch_size),
-    }
+    encoders = {name: plain(member) for name, member in members.items() if name != "threads"}
+    encoders["python_threads"] = threaded_encode(members["threads"], batch_size)
+    encoders["compiled_threads"] = threaded_encode(members["compiled"], batch_size)
     return encoders, compile_seconds
 
 

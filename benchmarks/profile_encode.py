@@ -1,7 +1,8 @@
 """Where the time of encoding goes: ``torch.profiler`` over one encode of STS-7 sentences.
 
 For each variant (``--variant``: precision x attention of
-:func:`jtcse.encoding.load_pooled_model`, [CLS] pooling, our batching), encodes a sample of the
+:class:`~jtcse.modeling.lean_bert.LeanBert`, the forward :func:`jtcse.encoding.load_pooled_model`
+runs; [CLS] pooling, our batching), encodes a sample of the
 distinct STS-7 sentences (every k-th one in token-length order, so the sample keeps the length
 mix; ``--sentences``, default 4096) once to warm up, once timed without the profiler (the wall
 seconds split into tokenisation, measured by tokenising the sample alone, and the rest), and
@@ -28,6 +29,7 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from encode_speed import lean_member
 from jtcse.atomic import write_json_atomic, write_text_atomic
 from jtcse.data.senteval import EVALUATION_SPLITS, read_sts_tasks
 from jtcse.encoding import load_pooled_model
@@ -66,8 +68,7 @@ def sample_sentences(sentences: list[str], tokenizer, count: int) -> list[str]:
 def profile_variant(model: str, name: str, sentences: list[str], batch_size: int) -> dict:
     """One variant's unprofiled wall time, tokenisation time and profile."""
     precision, attention = name.split("_")
-    member = load_pooled_model(model, "cls", bf16=precision == "bf16")
-    member.model.set_attn_implementation(attention)
+    member = lean_member(model, precision == "bf16", attention, compiled=False)
     member.encode(sentences, batch_size)  # warm-up
     start = time.perf_counter()
     member.tokenizer(sentences, truncation=True, max_length=member.max_length)
